@@ -1,0 +1,331 @@
+"""Telegram adapter: python-telegram-bot in the shared event loop, translating both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.settings import Settings
+from handlers.messages import Incoming, Lang, Location, Platform, Reply, Sender
+from handlers.router import Router, parse_command
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_MESSAGE = 4096
+_UNSUPPORTED_KINDS = (
+    "photo",
+    "sticker",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "document",
+    "animation",
+    "contact",
+    "poll",
+    "venue",
+    "dice",
+)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split a long text at paragraph or line breaks so each part fits one message."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return parts
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """Translate a Telegram update into a neutral message (None for updates we ignore)."""
+    query = update.callback_query
+    if query is not None and query.from_user is not None:
+        user = query.from_user
+        chat_id = str(query.message.chat.id if query.message is not None else user.id)
+        return Incoming(
+            _sender(user.id, user.first_name, user.language_code, user.is_bot),
+            chat_id,
+            callback=query.data or "",
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    user = message.from_user
+    sender = _sender(user.id, user.first_name, user.language_code, user.is_bot)
+    chat_id = str(message.chat.id)
+    private = message.chat.type == "private"
+    message_id = str(message.message_id)
+    if message.location is not None and message.venue is None:
+        point = Location(message.location.latitude, message.location.longitude)
+        return Incoming(sender, chat_id, location=point, message_id=message_id, is_private=private)
+    if message.text is not None:
+        parsed = parse_command(message.text) if message.text.startswith("/") else None
+        command, args = parsed if parsed else (None, "")
+        return Incoming(
+            sender,
+            chat_id,
+            text=message.text,
+            command=command,
+            args=args,
+            message_id=message_id,
+            is_private=private,
+        )
+    kind = next((k for k in _UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
+    return Incoming(sender, chat_id, unsupported=kind, message_id=message_id, is_private=private)
+
+
+def _sender(user_id: int, first_name: str | None, language: str | None, is_bot: bool) -> Sender:
+    return Sender(Platform.TELEGRAM, str(user_id), first_name, language, is_bot)
+
+
+def inline_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard."""
+    if not reply.buttons:
+        return None
+    rows = [
+        [
+            InlineKeyboardButton(b.label, url=b.url)
+            if b.url
+            else InlineKeyboardButton(b.label, callback_data=b.payload)
+            for b in row
+        ]
+        for row in reply.buttons
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+class TelegramChannel:
+    """python-telegram-bot with a manual lifecycle: polling by default, webhook if configured."""
+
+    def __init__(self, settings: Settings, router: Router) -> None:
+        assert settings.telegram_bot_token is not None
+        self.settings = settings
+        self.router = router
+        base_url = settings.telegram_api_base_url
+        file_url = base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .base_url(base_url)
+            .base_file_url(file_url)
+            .rate_limiter(
+                AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=3)
+            )
+            .concurrent_updates(64)
+            .connection_pool_size(64)
+            .get_updates_read_timeout(40)
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._polling_timeout = 30
+
+    @property
+    def bot(self) -> Any:
+        """The python-telegram-bot Bot, for senders."""
+        return self.application.bot
+
+    async def start(self) -> None:
+        """Initialise, publish command menus, start receiving updates."""
+        app = self.application
+        await app.initialize()
+        await self.publish_commands()
+        await app.start()
+        if self.settings.telegram_mode == "webhook":
+            assert self.settings.telegram_webhook_secret is not None
+            await app.bot.set_webhook(
+                url=str(self.settings.telegram_webhook_url),
+                secret_token=self.settings.telegram_webhook_secret.get_secret_value(),
+                allowed_updates=["message", "callback_query"],
+            )
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=self._polling_timeout,
+                allowed_updates=["message", "callback_query"],
+                bootstrap_retries=-1,
+                error_callback=self._on_polling_error,
+            )
+        log.info("telegram channel started (%s)", self.settings.telegram_mode)
+
+    async def publish_commands(self) -> None:
+        """Set the command menus: Finnish names by default and for fi, English aliases for sv/en."""
+        commands = [c for c in self.router.commands(Platform.TELEGRAM) if c.in_menu]
+        for lang in (None, Lang.FI, Lang.SV, Lang.EN):
+            menu_lang = lang or Lang.FI
+            menu = [
+                BotCommand(
+                    c.name if menu_lang is Lang.FI else c.english_name(),
+                    c.descriptions[menu_lang][:256],
+                )
+                for c in commands
+            ]
+            await self.application.bot.set_my_commands(
+                menu, language_code=lang.value if lang else None
+            )
+
+    async def stop_ingress(self) -> None:
+        """Stop fetching new updates."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+
+    async def stop(self) -> None:
+        """Let running handlers finish, then shut down."""
+        app = self.application
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    def is_up(self) -> bool:
+        """Whether updates are being received."""
+        app = self.application
+        if self.settings.telegram_mode == "webhook":
+            return bool(app.running)
+        return bool(app.running and app.updater is not None and app.updater.running)
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        """Accept an update posted by Telegram, after checking the secret token header."""
+        assert self.settings.telegram_webhook_secret is not None
+        expected = self.settings.telegram_webhook_secret.get_secret_value()
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return web.Response(status=401, text="bad secret token")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400, text="malformed update")
+        await self.application.update_queue.put(update)
+        return web.Response(status=200, text="ok")
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError as err:
+                log.info("answering a callback query failed: %s", err)
+        msg = to_incoming(update)
+        if msg is None or msg.sender.is_bot:
+            return
+        if not msg.is_private and msg.command is None:
+            return
+        replies = await self.router.dispatch(msg)
+        for reply in replies:
+            await self.send(msg.chat_id, reply)
+
+    async def send(self, chat_id: str, reply: Reply) -> list[Message]:
+        """Send one neutral reply; raises telegram errors to the caller."""
+        bot = self.application.bot
+        sent: list[Message] = []
+        preview = LinkPreviewOptions(is_disabled=not reply.link_preview)
+        parts = split_text(reply.text) if reply.text else []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            markup: Any = inline_keyboard(reply) if last else None
+            if last and reply.request_location and not reply.buttons:
+                markup = _location_keyboard(reply.request_location)
+            sent.append(
+                await with_retries(
+                    functools.partial(
+                        bot.send_message,
+                        chat_id,
+                        part,
+                        reply_markup=markup,
+                        link_preview_options=preview,
+                    )
+                )
+            )
+        if reply.request_location and reply.buttons:
+            location_markup = _location_keyboard(reply.request_location)
+            sent.append(
+                await with_retries(
+                    lambda: bot.send_message(chat_id, "📍", reply_markup=location_markup)
+                )
+            )
+        if reply.attachment is not None:
+            attachment = reply.attachment
+            sent.append(
+                await with_retries(
+                    lambda: bot.send_document(
+                        chat_id, InputFile(attachment.content, filename=attachment.filename)
+                    )
+                )
+            )
+        return sent
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if isinstance(error, Forbidden):
+            log.info("telegram user blocked the bot: %s", error)
+            return
+        log.error("telegram update failed", exc_info=error)
+
+    def _on_polling_error(self, error: TelegramError) -> None:
+        log.warning("telegram polling error: %s", error)
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
+    """Retry a Bot API call on 429 (after `retry_after`), 5xx and timeouts; not on 4xx."""
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except RetryAfter as err:
+            if attempt == attempts:
+                raise
+            wait = err.retry_after
+            await asyncio.sleep(wait.total_seconds() if hasattr(wait, "total_seconds") else wait)
+        except (Forbidden, BadRequest):
+            raise
+        except NetworkError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _location_keyboard(label: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(label, request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def remove_keyboard() -> ReplyKeyboardRemove:
+    """Markup that hides a reply keyboard."""
+    return ReplyKeyboardRemove()

@@ -1,0 +1,100 @@
+"""A user's own data: export everything stored (/omattiedot) and delete it (/poista)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.context import Context
+from handlers.messages import Attachment, Button, Incoming, Lang, Platform, Reply
+from handlers.router import Command, Feature
+from handlers.states import ConvState
+from handlers.texts import text
+from storage.models import User
+from storage.repositories import UserRepository
+
+Exporter = Callable[[AsyncSession, User], Awaitable[dict[str, Any]]]
+
+
+async def export_profile(session: AsyncSession, user: User) -> dict[str, Any]:
+    """The user's own profile row."""
+    return {
+        "profile": {
+            "platform": user.platform,
+            "platform_id": user.platform_id,
+            "first_name": user.first_name,
+            "language": user.language or user.platform_language,
+            "county_code": user.county_code,
+            "municipality_code": user.municipality_code,
+            "created_at": user.created_at.isoformat(),
+            "seen_at": user.seen_at.isoformat(),
+        }
+    }
+
+
+def build_privacy_feature(exporters: Sequence[Exporter] = (export_profile,)) -> Feature:
+    """The privacy feature; each exporter adds one part of the user's data."""
+
+    async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
+        data: dict[str, Any] = {}
+        for exporter in exporters:
+            data.update(await exporter(ctx.session, ctx.user))
+        body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+        return [
+            Reply(
+                text("mydata.header", ctx.lang) + "\n\n" + body[:3500],
+                attachment=Attachment("omat-tiedot.json", body.encode(), "application/json"),
+            )
+        ]
+
+    async def delete(msg: Incoming, ctx: Context) -> list[Reply]:
+        await UserRepository(ctx.session).set_state(ctx.user, ConvState.DELETE_CONFIRM)
+        return [
+            Reply.with_buttons(
+                text("delete.confirm", ctx.lang),
+                [
+                    Button(text("delete.yes", ctx.lang), payload="del:yes"),
+                    Button(text("delete.no", ctx.lang), payload="del:no"),
+                ],
+            )
+        ]
+
+    async def delete_answer(msg: Incoming, ctx: Context) -> list[Reply]:
+        users = UserRepository(ctx.session)
+        if msg.callback == "del:yes" and ctx.user.state == ConvState.DELETE_CONFIRM:
+            await users.delete(ctx.user)
+            return [Reply(text("delete.done", ctx.lang))]
+        await users.set_state(ctx.user, None)
+        return [Reply(text("delete.cancelled", ctx.lang))]
+
+    async def delete_state_text(msg: Incoming, ctx: Context) -> list[Reply]:
+        await UserRepository(ctx.session).set_state(ctx.user, None)
+        return [Reply(text("delete.cancelled", ctx.lang))]
+
+    return Feature(
+        name="privacy",
+        commands=(
+            Command(
+                "omattiedot",
+                my_data,
+                {Lang.FI: "näytä tietoni", Lang.SV: "visa mina uppgifter", Lang.EN: "show my data"},
+                aliases=("mydata",),
+            ),
+            Command(
+                "poista",
+                delete,
+                {
+                    Lang.FI: "poista tietoni",
+                    Lang.SV: "radera mina uppgifter",
+                    Lang.EN: "delete my data",
+                },
+                aliases=("delete",),
+            ),
+        ),
+        callbacks={"del": delete_answer},
+        states={ConvState.DELETE_CONFIRM: delete_state_text},
+        platforms=frozenset({Platform.TELEGRAM, Platform.CONSOLE}),
+    )

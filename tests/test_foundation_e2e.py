@@ -1,0 +1,143 @@
+"""End to end: the real python-telegram-bot and Bolt against fake Telegram and Slack servers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import aiohttp
+import pytest
+
+from bot.app import BotRuntime
+from bot.http import HttpServer
+from bot.settings import Settings
+from storage.db import Database
+from tests.fakes.slack import FakeSlack, sign, slash_command_body
+from tests.fakes.telegram import FakeTelegram
+
+
+def _url(bot: BotRuntime, path: str) -> str:
+    assert bot.http is not None
+    return f"http://127.0.0.1:{bot.http.port}{path}"
+
+
+@pytest.mark.parametrize(
+    ("language_code", "greeting", "privacy"),
+    [
+        ("fi", "Hei Maija!", "Tietosuoja"),
+        ("sv", "Hej Maija!", "Dataskydd"),
+        ("en", "Hi Maija!", "Privacy"),
+        ("de", "Hei Maija!", "Tietosuoja"),
+        (None, "Hei Maija!", "Tietosuoja"),
+    ],
+)
+async def test_start_greets_in_the_users_language(
+    bot: BotRuntime, telegram: FakeTelegram, language_code: str | None, greeting: str, privacy: str
+) -> None:
+    await telegram.send_text(1001, "/start", language_code=language_code)
+    texts = await telegram.wait_for_texts(1001, 3)
+    assert texts[0].startswith(greeting)
+    assert privacy in texts[1]
+    assert "/poista" in texts[1] or "/delete" in texts[1]
+
+
+async def test_command_menus_are_localised(bot: BotRuntime, telegram: FakeTelegram) -> None:
+    assert set(telegram.commands) == {None, "fi", "sv", "en"}
+    finnish = {c["command"] for c in telegram.commands["fi"]}
+    english = {c["command"] for c in telegram.commands["en"]}
+    assert {"apua", "kieli", "omattiedot", "poista"} <= finnish
+    assert {"help", "language", "mydata", "delete"} <= english
+    swedish_descriptions = {c["description"] for c in telegram.commands["sv"]}
+    assert "byt språk" in swedish_descriptions
+
+
+async def test_language_is_chosen_with_a_button(bot: BotRuntime, telegram: FakeTelegram) -> None:
+    await telegram.send_text(1002, "/kieli")
+    await telegram.wait_for_texts(1002, 1)
+    buttons = telegram.buttons(telegram.sent(1002)[0])
+    assert [b["text"] for b in buttons] == ["Suomi", "Svenska", "English"]
+    await telegram.press(1002, buttons[2]["callback_data"])
+    texts = await telegram.wait_for_texts(1002, 2)
+    assert texts[1] == "OK, let's talk in English."
+    await telegram.send_text(1002, "/apua", language_code="fi")
+    texts = await telegram.wait_for_texts(1002, 3)
+    assert "/language" in texts[2]
+
+
+async def test_a_photo_gets_a_polite_explanation(bot: BotRuntime, telegram: FakeTelegram) -> None:
+    await telegram.send_photo(1003)
+    texts = await telegram.wait_for_texts(1003, 1)
+    assert "tekstiviestejä" in texts[0]
+
+
+async def test_unknown_command_points_to_help(bot: BotRuntime, telegram: FakeTelegram) -> None:
+    await telegram.send_text(1004, "/olematon")
+    texts = await telegram.wait_for_texts(1004, 1)
+    assert "/olematon" in texts[0] and "/apua" in texts[0]
+
+
+async def test_signed_slash_command_is_answered(bot: BotRuntime, slack: FakeSlack) -> None:
+    body = slash_command_body("help")
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            _url(bot, "/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+        assert response.status == 200
+        payload = await response.json()
+    assert "Sote-botin komennot" in payload["text"]
+    assert "/sote help" in payload["text"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="unsigned"),
+        pytest.param(sign(slash_command_body("help"), secret="wrong-secret"), id="forged"),
+        pytest.param(
+            sign(slash_command_body("help"), timestamp=int(time.time()) - 600), id="stale"
+        ),
+    ],
+)
+async def test_forged_stale_and_unsigned_slack_requests_are_rejected(
+    bot: BotRuntime, slack: FakeSlack, headers: dict[str, str]
+) -> None:
+    body = slash_command_body("help")
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            _url(bot, "/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        )
+    assert response.status == 401
+
+
+async def test_healthz_reports_database_and_channels(bot: BotRuntime) -> None:
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(_url(bot, "/healthz"))
+        body = await response.json()
+    assert response.status == 200
+    assert body == {
+        "status": "ok",
+        "database": "up",
+        "channels": {"telegram": "up", "slack": "up"},
+    }
+
+
+async def test_healthz_is_503_when_the_database_is_down(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings()
+    db = Database("postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    server = HttpServer(settings, db, None, None)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            response = await http.get(f"http://127.0.0.1:{server.port}/healthz")
+            body = await response.json()
+    finally:
+        await server.stop()
+        await db.dispose()
+    assert response.status == 503
+    assert body["database"] == "down"

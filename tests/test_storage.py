@@ -1,0 +1,116 @@
+"""One storage contract, run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import User
+from storage.repositories import UserRepository
+
+NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+
+
+async def test_touch_creates_then_updates_a_user(database: Database) -> None:
+    async with database.session() as session:
+        users = UserRepository(session)
+        user = await users.touch(
+            "telegram", "42", now=NOW, first_name="Maija", platform_language="sv"
+        )
+        assert user.id is not None
+    later = NOW + timedelta(hours=5)
+    async with database.session() as session:
+        users = UserRepository(session)
+        again = await users.touch("telegram", "42", now=later, first_name="Maija-Liisa")
+        assert again.id == user.id
+        assert again.created_at == NOW
+        assert again.seen_at == later
+        assert again.first_name == "Maija-Liisa"
+        assert again.platform_language == "sv"
+        assert await users.count() == 1
+
+
+async def test_same_id_on_two_platforms_are_two_users(database: Database) -> None:
+    async with database.session() as session:
+        users = UserRepository(session)
+        a = await users.touch("telegram", "7", now=NOW)
+        b = await users.touch("slack", "7", now=NOW)
+        assert a.id != b.id
+
+
+async def test_platform_identity_is_unique(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            for _ in range(2):
+                session.add(
+                    User(
+                        platform="telegram",
+                        platform_id="9",
+                        state_data={},
+                        created_at=NOW,
+                        seen_at=NOW,
+                    )
+                )
+                await session.flush()
+
+
+async def test_times_come_back_aware_in_utc(database: Database) -> None:
+    helsinki_summer = timezone(timedelta(hours=3))
+    local = datetime(2026, 6, 1, 12, 0, tzinfo=helsinki_summer)
+    async with database.session() as session:
+        await UserRepository(session).touch("telegram", "1", now=local)
+    async with database.session() as session:
+        user = await UserRepository(session).get("telegram", "1")
+        assert user is not None
+        assert user.created_at.tzinfo is not None
+        assert user.created_at == local
+        assert user.created_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(database: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        async with database.session() as session:
+            await UserRepository(session).touch("telegram", "1", now=datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+async def test_state_and_deletion(database: Database) -> None:
+    async with database.session() as session:
+        users = UserRepository(session)
+        user = await users.touch("telegram", "5", now=NOW)
+        await users.set_state(user, "delete_confirm", {"step": 1})
+    async with database.session() as session:
+        users = UserRepository(session)
+        user2 = await users.get("telegram", "5")
+        assert user2 is not None and user2.state == "delete_confirm"
+        assert user2.state_data == {"step": 1}
+        await users.delete(user2)
+    async with database.session() as session:
+        assert await UserRepository(session).get("telegram", "5") is None
+
+
+async def test_migrations_are_idempotent_and_match_the_models(database: Database) -> None:
+    await database.upgrade()
+    async with database.engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    from storage.models import Base
+
+    assert set(Base.metadata.tables) <= tables
+    assert version is not None
+
+
+async def test_sqlite_uses_wal_and_foreign_keys(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        async with db.engine.connect() as conn:
+            mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+            fks = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
+            busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar()
+        assert (mode, fks) == ("wal", 1)
+        assert busy and int(busy) >= 5000
+    finally:
+        await db.dispose()
