@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from handlers.context import Clock, Services, SystemClock
 from handlers.core import build_core_feature
+from handlers.faq import FaqService, build_faq_features
 from handlers.privacy import build_privacy_feature
 from handlers.router import Feature, Router
 from handlers.staff import build_staff_feature
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """Long-lived services; loads reference data once."""
+    """Long-lived services; loads reference data and the knowledge base once."""
     return Services(
-        settings=settings, db=Database(settings.database_url), clock=clock or SystemClock()
+        settings=settings,
+        db=Database(settings.database_url),
+        clock=clock or SystemClock(),
+        faq=FaqService.load(settings.faq_dir),
     )
 
 
@@ -43,6 +47,8 @@ def build_router(services: Services) -> Router:
             build_staff_feature(router.commands),
         ]
     )
+    if services.faq is not None:
+        features.extend(build_faq_features(services.faq))
     router.features = tuple(features)
     return router
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +28,21 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument("--lang", choices=["fi", "sv", "en"], help="reply language")
     shell.add_argument("--user", default=None, help="who you are in the shell (default: login)")
 
+    ask = sub.add_parser("ask", help="answer one question (or, with -, each line of stdin)")
+    ask.add_argument("--lang", choices=["fi", "sv", "en"], help="answer in this language")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("text", nargs="+", help="the question, or - to read standard input")
+
+    faq = sub.add_parser("faq", help="the knowledge base")
+    faq_sub = faq.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
+    faq_sub.add_parser("check", help="validate the knowledge base files")
+    misses = faq_sub.add_parser("misses", help="unanswered questions, most frequent first")
+    misses.add_argument("--limit", type=int, default=50)
+    misses.add_argument("--json", action="store_true")
+    faq_sub.add_parser(
+        "build", help="after editing the content: rebuild lemma tables and recalibrate"
+    )
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending migrations")
@@ -41,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
-    quiet = args.command in {"shell"}
+    quiet = args.command in {"shell", "ask", "faq"}
     configure_logging(
         "WARNING" if quiet and settings.log_level in {"DEBUG", "INFO"} else settings.log_level,
         settings.log_format,
@@ -63,6 +79,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _shell(settings, args.lang, args.user)
     if args.command == "db":
         return await _db_upgrade(settings)
+    if args.command == "ask":
+        return _ask(settings, args.text, args.lang, args.json)
+    if args.command == "faq":
+        return await _faq(settings, args)
     raise AssertionError(args.command)
 
 
@@ -98,6 +118,118 @@ async def _shell(settings: Settings, lang: str | None, user: str | None) -> int:
         await channel.run()
     finally:
         await services.db.dispose()
+    return 0
+
+
+def _lines(arguments: list[str]) -> list[str]:
+    """The texts to process: the arguments joined, or stdin's lines when given `-`."""
+    if arguments == ["-"]:
+        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    return [" ".join(arguments)]
+
+
+def _ask(settings: Settings, texts: list[str], lang: str | None, as_json: bool) -> int:
+    from handlers.faq import FaqService
+    from handlers.faq_kb import KnowledgeBaseError
+    from handlers.messages import Lang
+
+    try:
+        service = FaqService.load(settings.faq_dir)
+    except KnowledgeBaseError as err:
+        print(
+            f"sote-bot: the knowledge base has problems (run sote-bot faq check):\n{err}",
+            file=sys.stderr,
+        )
+        return 1
+    forced = Lang(lang) if lang else None
+    for text in _lines(texts):
+        match = service.matcher.match(text, lang=forced)
+        if as_json:
+            print(json.dumps(service.as_json(text, match), ensure_ascii=False))
+            continue
+        entry = match.entry
+        print(
+            f"[{match.kind.value} · {match.lang.value} · {match.confidence:.2f}"
+            + (f" · {entry.id} {','.join(entry.topics)}" if entry else "")
+            + "]"
+        )
+        print(service.reply_text(match))
+        for suggestion in match.suggestions:
+            print(f"  → {suggestion.text(match.lang).question} ({suggestion.id})")
+        print()
+    return 0
+
+
+async def _faq(settings: Settings, args: argparse.Namespace) -> int:
+    from handlers.faq_kb import DEFAULT_FAQ_DIR, KnowledgeBaseError, load_knowledge_base
+
+    if args.faq_command == "check":
+        from handlers.faq_check import check_knowledge_base
+
+        directory = settings.faq_dir or DEFAULT_FAQ_DIR
+        result = check_knowledge_base(directory)
+        if not result.ok:
+            print(f"{len(result.problems)} problem(s) in {directory}:", file=sys.stderr)
+            for problem in result.problems:
+                print(f"  ✗ {problem}", file=sys.stderr)
+            return 1
+        for warning in result.warnings:
+            print(f"  ! {warning}")
+        print(result.summary)
+        return 0
+    if args.faq_command == "build":
+        from handlers.faq_calibrate import calibrate
+        from handlers.faq_lemmas import build_tables
+
+        try:
+            kb = load_knowledge_base(settings.faq_dir)
+        except KnowledgeBaseError as err:
+            print(f"fix the knowledge base first (sote-bot faq check):\n{err}", file=sys.stderr)
+            return 1
+        out_dir = settings.faq_dir  # None: the bundled language folder
+        sizes = build_tables(kb, out_dir)
+        print("lemma tables: " + ", ".join(f"{lang.value} {n} forms" for lang, n in sizes.items()))
+        calibration = calibrate(kb, out_dir)
+        print(f"calibration: {json.dumps(calibration['training'])}")
+        return 0
+    return await _faq_misses(settings, args.limit, args.json)
+
+
+async def _faq_misses(settings: Settings, limit: int, as_json: bool) -> int:
+    from storage.db import Database
+    from storage.repositories import FaqQuestionRepository
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.session() as session:
+            misses = await FaqQuestionRepository(session).misses(limit)
+    finally:
+        await db.dispose()
+    if as_json:
+        for miss in misses:
+            print(
+                json.dumps(
+                    {
+                        "text": miss.text,
+                        "lang": miss.lang,
+                        "count": miss.count,
+                        "kinds": list(miss.kinds),
+                        "last_asked": miss.last_asked.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return 0
+    if not misses:
+        print("No misses recorded yet.")
+        return 0
+    print(f"{'count':>5}  {'lang':<4}  {'last asked':<16}  {'why':<24}  question")
+    for miss in misses:
+        last = miss.last_asked.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{miss.count:>5}  {miss.lang:<4}  {last:<16}  {','.join(miss.kinds):<24}  {miss.text}"
+        )
     return 0
 
 

@@ -15,6 +15,7 @@ from storage.models import User
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from handlers.faq import FaqService
 
 
 class Clock(Protocol):
@@ -48,6 +49,7 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock = field(default_factory=SystemClock)
+    faq: FaqService | None = None
 
 
 @dataclass

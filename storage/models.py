@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Index, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -62,3 +62,23 @@ class User(Base):
 
 
 Index("ix_users_county", User.county_code)
+
+
+class FaqQuestion(Base):
+    """A question put to the knowledge base, how it was answered and the user's feedback."""
+
+    __tablename__ = "faq_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(String(4000))
+    lang: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(80))
+    confidence: Mapped[float]
+    suggested: Mapped[list[str]] = mapped_column(JSON, default=list)
+    chosen_entry_id: Mapped[str | None] = mapped_column(String(80))
+    feedback: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)

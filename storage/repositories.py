@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import User
+from storage.models import FaqQuestion, User
 
 
 class UserRepository:
@@ -76,3 +77,68 @@ class UserRepository:
         """How many users are stored."""
         result = await self.session.execute(select(func.count()).select_from(User))
         return int(result.scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class MissSummary:
+    """A question the knowledge base could not answer well, with how often it was asked."""
+
+    text: str
+    lang: str
+    count: int
+    kinds: tuple[str, ...]
+    last_asked: datetime
+
+
+class FaqQuestionRepository:
+    """Questions asked, for the learning loop."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, question: FaqQuestion) -> FaqQuestion:
+        """Store a question and give it an id."""
+        self.session.add(question)
+        await self.session.flush()
+        return question
+
+    async def get(self, question_id: int) -> FaqQuestion | None:
+        """The question with this id."""
+        return await self.session.get(FaqQuestion, question_id)
+
+    async def misses(self, limit: int = 50) -> list[MissSummary]:
+        """Misses, low-confidence answers and 👎, grouped by text, most frequent first."""
+        key = func.lower(func.trim(FaqQuestion.text))
+        is_miss = or_(
+            FaqQuestion.kind.in_(("suggestions", "off_topic")),
+            FaqQuestion.feedback < 0,
+        )
+        rows = await self.session.execute(
+            select(
+                func.min(FaqQuestion.text),
+                FaqQuestion.lang,
+                func.count(),
+                func.max(FaqQuestion.created_at),
+                key,
+            )
+            .where(is_miss)
+            .group_by(key, FaqQuestion.lang)
+            .order_by(func.count().desc(), func.max(FaqQuestion.created_at).desc())
+            .limit(limit)
+        )
+        groups = rows.all()
+        summaries: list[MissSummary] = []
+        for text_, lang, count, last, normalized in groups:
+            kinds_rows = await self.session.execute(
+                select(FaqQuestion.kind, FaqQuestion.feedback)
+                .where(key == normalized, FaqQuestion.lang == lang, is_miss)
+                .distinct()
+            )
+            kinds = sorted(
+                {"thumbs_down" if (fb or 0) < 0 else kind for kind, fb in kinds_rows.all()}
+            )
+            last_at = last if isinstance(last, datetime) else datetime.fromisoformat(str(last))
+            if last_at.tzinfo is None:
+                last_at = last_at.replace(tzinfo=UTC)
+            summaries.append(MissSummary(text_, lang, int(count), tuple(kinds), last_at))
+        return summaries

@@ -1,0 +1,267 @@
+"""Turning text into matching terms: stop words, spoken forms, lemmas, stems, compounds, typos."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import Stemmer
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from handlers.messages import Lang
+from handlers.textnorm import fold_diacritics, normalize
+
+LANGUAGE_DIR = Path(__file__).resolve().parent.parent / "storage" / "data" / "language"
+_WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
+_STEMMERS = {Lang.FI: "finnish", Lang.SV: "swedish", Lang.EN: "english"}
+_BACK_VOWELS = set("aou")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Per-language word lists loaded from `storage/data/language/`."""
+
+    stopwords: dict[Lang, frozenset[str]]
+    casual: dict[Lang, dict[str, str]]
+    lemmas: dict[Lang, dict[str, str]]
+
+    @classmethod
+    def load(cls, directory: Path | None = None, tables: Path | None = None) -> Lexicon:
+        """Read stop words and spoken forms, and the lemma tables (from `tables` if given)."""
+        directory = directory or LANGUAGE_DIR
+        tables = tables if tables is not None and (tables / "lemmas_fi.tsv").exists() else directory
+        raw_stop = yaml.safe_load((directory / "stopwords.yaml").read_text(encoding="utf-8"))
+        raw_casual = yaml.safe_load((directory / "casual.yaml").read_text(encoding="utf-8"))
+        stopwords: dict[Lang, frozenset[str]] = {}
+        for lang in Lang:
+            words = set(str(raw_stop.get(lang.value, "")).split())
+            keep = set(str(raw_stop.get(f"{lang.value}_keep", "")).split())
+            words -= keep
+            stopwords[lang] = frozenset(words | {fold_diacritics(w) for w in words})
+        casual = {
+            lang: {str(k): str(v) for k, v in (raw_casual.get(lang.value) or {}).items()}
+            for lang in Lang
+        }
+        lemmas: dict[Lang, dict[str, str]] = {}
+        for lang in Lang:
+            path = tables / f"lemmas_{lang.value}.tsv"
+            table: dict[str, str] = {}
+            if path.exists():
+                with path.open(encoding="utf-8", newline="") as handle:
+                    for row in csv.reader(handle, delimiter="\t"):
+                        if len(row) == 2:
+                            table[row[0]] = row[1]
+            lemmas[lang] = table
+        return cls(stopwords, casual, lemmas)
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words of a text; dotted names such as lähellä.fi stay one word."""
+    return [w.strip(".") for w in _WORD.findall(normalize(text)) if w.strip(".")]
+
+
+@dataclass
+class Analyzer:
+    """Maps words to language-specific matching terms (folded lemma and stem)."""
+
+    lexicon: Lexicon
+    vocabulary: dict[Lang, set[str]] = field(default_factory=dict)
+    _stemmers: dict[Lang, Stemmer.Stemmer] = field(default_factory=dict)
+    _cache: dict[tuple[Lang, str], tuple[str, ...]] = field(default_factory=dict)
+    _fuzzy_pool: dict[Lang, list[str]] = field(default_factory=dict)
+    _folded_lemmas: dict[Lang, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._stemmers = {lang: Stemmer.Stemmer(name) for lang, name in _STEMMERS.items()}
+        for lang in Lang:
+            self._folded_lemmas[lang] = {
+                fold_diacritics(form): lemma for form, lemma in self.lexicon.lemmas[lang].items()
+            }
+
+    def is_stopword(self, word: str, lang: Lang) -> bool:
+        """Whether `word` carries no meaning for matching."""
+        return word in self.lexicon.stopwords[lang]
+
+    def lemma(self, word: str, lang: Lang) -> str | None:
+        """The dictionary form of `word` from the lemma table, also when typed without ä/ö."""
+        table = self.lexicon.lemmas[lang]
+        found = table.get(word)
+        if found is None:
+            found = self._folded_lemmas[lang].get(fold_diacritics(word))
+        return found
+
+    def _stem(self, word: str, lang: Lang) -> str:
+        return fold_diacritics(self._stemmers[lang].stemWord(word))
+
+    def _spoken_to_written(self, word: str, lang: Lang) -> str | None:
+        """Written forms of a spoken Finnish word that the lemma table knows (onks → onko)."""
+        if lang is not Lang.FI:
+            return None
+        back = any(ch in _BACK_VOWELS for ch in fold_diacritics(word))
+        candidates: list[str] = []
+        if word.endswith("ks"):
+            candidates.append(word[:-2] + ("ko" if back else "kö"))
+            candidates.append(word + "i")
+        if word.endswith("is"):
+            candidates.append(word + "i")
+        if word[-1:] in {"l", "s", "n"}:
+            vowel = "a" if back else "ä"
+            candidates += [word + vowel, word + "l" + vowel, word + "s" + vowel]
+        step = [*candidates, word]
+        for base in step:
+            for index in range(1, len(base) - 1):
+                if base[index - 1] in "aeouäö" and base[index] in "stnlkm":
+                    candidates.append(base[:index] + "i" + base[index:])
+        for candidate in candidates:
+            if self.lemma(candidate, lang) is not None:
+                return candidate
+        return None
+
+    def _split_compound(self, word: str, lang: Lang) -> tuple[str, str] | None:
+        """Split an unknown Finnish or Swedish compound into two known parts."""
+        if lang is Lang.EN or len(word) < 8:
+            return None
+        for cut in range(len(word) - 3, 3, -1):
+            head, tail = word[:cut], word[cut:]
+            tail_lemma = self.lemma(tail, lang)
+            if tail_lemma is None or len(tail_lemma) < 4:
+                continue
+            if self.lemma(head, lang) is not None or (
+                lang is Lang.SV and head.endswith("s") and self.lemma(head[:-1], lang)
+            ):
+                return head, tail
+        return None
+
+    def _fuzzy(self, word: str, lang: Lang) -> str | None:
+        """The vocabulary word within a small edit distance of a long unknown word."""
+        if len(word) < 6:
+            return None
+        pool = self._fuzzy_pool.get(lang)
+        if pool is None:
+            pool = sorted(self.vocabulary.get(lang, set()))
+            self._fuzzy_pool[lang] = pool
+        limit = 1 if len(word) < 9 else 2
+        folded = fold_diacritics(word)
+        match = process.extractOne(
+            folded,
+            pool,
+            scorer=Levenshtein.distance,
+            score_cutoff=limit,
+        )
+        return match[0] if match else None
+
+    def terms(self, word: str, lang: Lang, *, fuzzy: bool = True) -> tuple[str, ...]:
+        """Matching terms of one word: its folded lemma and stem, compound parts, typo fixes."""
+        key = (lang, word)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._terms(word, lang, fuzzy=fuzzy)
+        if len(self._cache) < 200_000:
+            self._cache[key] = result
+        return result
+
+    def _terms(self, word: str, lang: Lang, *, fuzzy: bool) -> tuple[str, ...]:
+        word = self.lexicon.casual[lang].get(word, word)
+        if self.is_stopword(word, lang):
+            return ()
+        if "-" in word:
+            parts = [p for p in word.split("-") if p]
+            out: list[str] = [fold_diacritics(word.replace("-", ""))]
+            for part in parts:
+                out.extend(self.terms(part, lang, fuzzy=fuzzy))
+            return tuple(dict.fromkeys(out))
+        lemma = self.lemma(word, lang)
+        if lemma is None:
+            written = self._spoken_to_written(word, lang)
+            if written is not None:
+                word, lemma = written, self.lemma(written, lang)
+        if lemma is not None and self.is_stopword(lemma, lang):
+            return ()
+        terms = [self._stem(word, lang)]
+        if lemma is not None:
+            terms.insert(0, fold_diacritics(lemma))
+            return tuple(dict.fromkeys(terms))
+        compound = self._split_compound(word, lang)
+        if compound is not None:
+            for part in compound:
+                terms.extend(self.terms(part, lang, fuzzy=False))
+            return tuple(dict.fromkeys(terms))
+        if fuzzy and self.vocabulary:
+            near = self._fuzzy(word, lang)
+            if near is not None and near != fold_diacritics(word):
+                return self.terms(near, lang, fuzzy=False)
+        return tuple(terms)
+
+    def analyze(self, text: str, lang: Lang, *, fuzzy: bool = True) -> list[str]:
+        """Every matching term of a text, in order."""
+        out: list[str] = []
+        for word in words(text):
+            out.extend(self.terms(word, lang, fuzzy=fuzzy))
+        return out
+
+
+@dataclass
+class LanguageGuesser:
+    """Naive Bayes over character trigrams and words, trained on the knowledge base itself."""
+
+    _trigrams: dict[Lang, dict[str, float]] = field(default_factory=dict)
+    _words: dict[Lang, dict[str, float]] = field(default_factory=dict)
+    _unseen: dict[Lang, float] = field(default_factory=dict)
+    _unseen_word: dict[Lang, float] = field(default_factory=dict)
+
+    def train(
+        self, samples: Mapping[Lang, Iterable[str]], stopwords: Mapping[Lang, frozenset[str]]
+    ) -> None:
+        """Learn trigram and word frequencies per language."""
+        for lang, texts in samples.items():
+            grams: Counter[str] = Counter()
+            vocab: Counter[str] = Counter()
+            for text in texts:
+                for word in words(text):
+                    vocab[word] += 1
+                    padded = f" {word} "
+                    grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+            for word in stopwords[lang]:
+                vocab[word] += 5
+            total = sum(grams.values()) + len(grams) + 1
+            self._trigrams[lang] = {g: math.log((c + 1) / total) for g, c in grams.items()}
+            self._unseen[lang] = math.log(1 / total)
+            wtotal = sum(vocab.values()) + len(vocab) + 1
+            self._words[lang] = {w: math.log((c + 1) / wtotal) for w, c in vocab.items()}
+            self._unseen_word[lang] = math.log(0.5 / wtotal)
+
+    def scores(self, text: str) -> dict[Lang, float]:
+        """Log-likelihood per language."""
+        result: dict[Lang, float] = {}
+        tokens = words(text)
+        for lang in Lang:
+            grams = self._trigrams.get(lang, {})
+            unseen = self._unseen.get(lang, -20.0)
+            vocab = self._words.get(lang, {})
+            unseen_word = self._unseen_word.get(lang, -20.0)
+            score = 0.0
+            for word in tokens:
+                padded = f" {word} "
+                score += sum(grams.get(padded[i : i + 3], unseen) for i in range(len(padded) - 2))
+                score += 2.0 * vocab.get(word, unseen_word)
+            result[lang] = score
+        return result
+
+    def guess(self, text: str, default: Lang) -> tuple[Lang, float]:
+        """The most likely language and a 0–1 certainty; `default` for texts without words."""
+        if not words(text):
+            return default, 0.0
+        scores = self.scores(text)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        best, second = ranked[0], ranked[1]
+        margin = best[1] - second[1]
+        certainty = 1.0 - math.exp(-margin / 4.0)
+        return best[0], certainty
