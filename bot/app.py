@@ -12,10 +12,23 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from handlers.context import Clock, Services, SystemClock
 from handlers.core import build_core_feature
+from handlers.experts import ExpertDirectory
 from handlers.faq import FaqService, build_faq_features
 from handlers.privacy import build_privacy_feature
+from handlers.region_profile import RegionProfile
+from handlers.regions import RegionDirectory
 from handlers.router import Feature, Router
 from handlers.staff import build_staff_feature
+from handlers.tickets import (
+    CARD,
+    TO_VOLUNTEER,
+    TicketDesk,
+    build_staff_ticket_feature,
+    build_ticket_feature,
+)
+from schedules.outbox import DeliveryEngine, Pace, Transport
+from schedules.retention import purge_old_data
+from schedules.scheduler import PeriodicJob, Wakeups
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -28,29 +41,51 @@ log = logging.getLogger(__name__)
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Long-lived services; loads reference data and the knowledge base once."""
+    regions = RegionDirectory.load()
     return Services(
         settings=settings,
         db=Database(settings.database_url),
         clock=clock or SystemClock(),
         faq=FaqService.load(settings.faq_dir),
+        regions=regions,
+        experts=ExpertDirectory.load(settings.experts_file, regions),
     )
+
+
+@dataclass
+class Core:
+    """The neutral application: services, router and the features' long-lived parts."""
+
+    services: Services
+    router: Router
+    desk: TicketDesk
+
+
+def build_core(services: Services) -> Core:
+    """Compose every feature module into one router, in priority order."""
+    assert services.regions is not None and services.experts is not None
+    features: list[Feature] = []
+    router = Router(services, features)
+    profile = RegionProfile(services.regions)
+    desk = TicketDesk(services, services.regions, services.experts, profile)
+    profile.after_region_set(desk.after_region)
+    features += [
+        build_core_feature(router.commands),
+        build_privacy_feature(),
+        build_staff_feature(router.commands),
+        build_ticket_feature(desk),
+        build_staff_ticket_feature(desk),
+        profile.feature(),
+    ]
+    if services.faq is not None:
+        features += build_faq_features(services.faq)
+    router.features = tuple(features)
+    return Core(services, router, desk)
 
 
 def build_router(services: Services) -> Router:
-    """Compose every feature module into one router, in priority order."""
-    features: list[Feature] = []
-    router = Router(services, features)
-    features.extend(
-        [
-            build_core_feature(router.commands),
-            build_privacy_feature(),
-            build_staff_feature(router.commands),
-        ]
-    )
-    if services.faq is not None:
-        features.extend(build_faq_features(services.faq))
-    router.features = tuple(features)
-    return router
+    """The router alone (the terminal shell needs nothing more)."""
+    return build_core(services).router
 
 
 @dataclass
@@ -58,12 +93,23 @@ class BotRuntime:
     """Everything `sote-bot run` starts, stopped in reverse order."""
 
     settings: Settings
-    services: Services
-    router: Router
+    core: Core
+    engine: DeliveryEngine
+    wakeups: Wakeups
     telegram: TelegramChannel | None = None
     slack: SlackChannel | None = None
     http: HttpServer | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def services(self) -> Services:
+        """The application's services."""
+        return self.core.services
+
+    @property
+    def router(self) -> Router:
+        """The application's router."""
+        return self.core.router
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> BotRuntime:
@@ -71,21 +117,39 @@ class BotRuntime:
         from bot.http import HttpServer
 
         services = build_services(settings, clock)
-        router = build_router(services)
-        runtime = cls(settings, services, router)
+        core = build_core(services)
+        transports: dict[str, Transport] = {}
+        paces = {
+            "telegram": Pace(settings.telegram_rate_limit, 1.0, 3.0),
+            "slack": Pace(20.0, 1.0, 1.0),
+        }
+        telegram = slack = None
         if settings.telegram_enabled:
-            from bot.telegram import TelegramChannel
+            from bot.telegram import TelegramChannel, TelegramTransport
 
-            runtime.telegram = TelegramChannel(settings, router)
+            telegram = TelegramChannel(settings, core.router)
+            transports["telegram"] = TelegramTransport(telegram)
         if settings.slack_enabled:
-            from bot.slack import SlackChannel
+            from bot.slack import SlackChannel, SlackTransport, outbox_client
 
-            runtime.slack = SlackChannel(settings, router)
-        runtime.http = HttpServer(settings, services.db, runtime.telegram, runtime.slack)
+            slack = SlackChannel(settings, core.router, core.desk)
+            transports["slack"] = SlackTransport(outbox_client(settings))
+        engine = DeliveryEngine(services.db, services.clock, transports, paces)
+        engine.on_sent[CARD] = core.desk.card_posted
+        engine.on_sent[TO_VOLUNTEER] = core.desk.delivered_to_volunteer
+        engine.on_failed[TO_VOLUNTEER] = core.desk.volunteer_unreachable
+        services.outbox_changed = engine.poke
+        jobs = [
+            PeriodicJob("escalation", 300.0, core.desk.escalate),
+            PeriodicJob("retention", 6 * 3600.0, lambda: purge_old_data(services)),
+        ]
+        wakeups = Wakeups(engine, services.clock, jobs)
+        runtime = cls(settings, core, engine, wakeups, telegram, slack)
+        runtime.http = HttpServer(settings, services.db, telegram, slack)
         return runtime
 
     async def start(self) -> None:
-        """Migrate, then start the HTTP server and every channel."""
+        """Migrate, then start the HTTP server, the channels, the sender and the scheduler."""
         await self.services.db.upgrade()
         log.info("database ready: %s", self.services.db.describe())
         assert self.http is not None
@@ -94,6 +158,8 @@ class BotRuntime:
             await self.telegram.start()
         if self.slack is not None:
             await self.slack.start()
+        self.engine.start()
+        self.wakeups.start()
         log.info("sote-bot is running")
 
     async def stop(self) -> None:
@@ -104,6 +170,8 @@ class BotRuntime:
             await _quietly(self.slack.stop_ingress(), "slack ingress")
         if self.http is not None:
             await _quietly(self.http.stop(), "http server")
+        self.wakeups.shutdown()
+        await _quietly(self.engine.stop(), "delivery engine")
         if self.telegram is not None:
             await _quietly(self.telegram.stop(), "telegram")
         if self.slack is not None:

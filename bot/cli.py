@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("text", nargs="+", help="the question, or - to read standard input")
 
+    route = sub.add_parser("route", help="resolve a region (or, with -, each line of stdin)")
+    route.add_argument("--json", action="store_true", help="one JSON object per message")
+    route.add_argument("text", nargs="+", help="the message, or - to read standard input")
+
     faq = sub.add_parser("faq", help="the knowledge base")
     faq_sub = faq.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
     faq_sub.add_parser("check", help="validate the knowledge base files")
@@ -57,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
-    quiet = args.command in {"shell", "ask", "faq"}
+    quiet = args.command in {"shell", "ask", "faq", "route"}
     configure_logging(
         "WARNING" if quiet and settings.log_level in {"DEBUG", "INFO"} else settings.log_level,
         settings.log_format,
@@ -83,6 +87,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _ask(settings, args.text, args.lang, args.json)
     if args.command == "faq":
         return await _faq(settings, args)
+    if args.command == "route":
+        return _route(settings, args.text, args.json)
     raise AssertionError(args.command)
 
 
@@ -160,6 +166,42 @@ def _ask(settings: Settings, texts: list[str], lang: str | None, as_json: bool) 
     return 0
 
 
+def _route(settings: Settings, texts: list[str], as_json: bool) -> int:
+    from handlers.experts import ExpertDirectory, ExpertsFileError, route_result
+    from handlers.regions import RegionDirectory
+
+    regions = RegionDirectory.load()
+    try:
+        experts = ExpertDirectory.load(settings.experts_file, regions)
+    except ExpertsFileError as err:
+        print(f"sote-bot: {err}", file=sys.stderr)
+        return 1
+    for text in _lines(texts):
+        result = route_result(regions.resolve(text), experts, text)
+        if as_json:
+            print(json.dumps(result, ensure_ascii=False))
+            continue
+        status = result["status"]
+        if status == "resolved":
+            county = regions.county(result["county_code"])
+            municipality = (
+                regions.municipality(result["municipality_code"]).name_fi
+                if result["municipality_code"]
+                else "–"
+            )
+            area = experts.area(result["area_code"])
+            print(
+                f"{text}\n  → {municipality} · {county.name_fi} ({county.code}) · "
+                f"{area.name('fi')} · {result['expert_id']}"
+            )
+        else:
+            names = ", ".join(
+                f"{regions.county(c).short_name('fi')} ({c})" for c in result["candidates"]
+            )
+            print(f"{text}\n  → {status}" + (f": {names}" if names else ""))
+    return 0
+
+
 async def _faq(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.faq_kb import DEFAULT_FAQ_DIR, KnowledgeBaseError, load_knowledge_base
 
@@ -190,7 +232,7 @@ async def _faq(settings: Settings, args: argparse.Namespace) -> int:
         sizes = build_tables(kb, out_dir)
         print("lemma tables: " + ", ".join(f"{lang.value} {n} forms" for lang, n in sizes.items()))
         calibration = calibrate(kb, out_dir)
-        print(f"calibration: {json.dumps(calibration['training'])}")
+        print(f"calibration: {json.dumps(calibration['fitted_on'])}")
         return 0
     return await _faq_misses(settings, args.limit, args.json)
 

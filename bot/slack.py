@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -18,8 +19,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack_cards import ticket_card
 from handlers.messages import Incoming, Platform, Reply, Sender
 from handlers.router import Router
+from handlers.tickets import StaffAction, StaffMessage, TicketDesk
+from schedules.outbox import Outgoing, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,17 @@ def web_client(settings: Settings) -> AsyncWebClient:
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
+    )
+
+
+def outbox_client(settings: Settings) -> AsyncWebClient:
+    """A client for the outbox: connection retries only; the outbox handles 429 and 5xx."""
+    assert settings.slack_bot_token is not None
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
     )
 
 
@@ -74,9 +89,11 @@ def reply_text(replies: list[Reply]) -> str:
 class SlackChannel:
     """Bolt app wiring: `/sote` for staff, buttons, and (with tickets) thread replies."""
 
-    def __init__(self, settings: Settings, router: Router) -> None:
+    def __init__(self, settings: Settings, router: Router, desk: TicketDesk | None = None) -> None:
         self.settings = settings
         self.router = router
+        self.desk = desk
+        self._names: dict[str, str] = {}
         self.client = web_client(settings)
         signing = settings.slack_signing_secret
         self.app = AsyncApp(
@@ -88,6 +105,10 @@ class SlackChannel:
         )
         self.app.command("/sote")(self._on_sote)
         self.app.action(re.compile(r"^sote_button_\d+$"))(self._on_button)
+        self.app.action(re.compile(r"^ticket_(claim|close|faq_draft|reassign)$"))(
+            self._on_ticket_action
+        )
+        self.app.event("message")(self._on_message)
         self.app.error(self._on_error)
         self._socket: AsyncSocketModeHandler | None = None
         self._started = False
@@ -158,5 +179,170 @@ class SlackChannel:
                 text=reply_text(replies), blocks=reply_blocks(replies), replace_original=False
             )
 
+    async def _user_name(self, user_id: str) -> str | None:
+        """A staff member's display name (cached); None if Slack does not tell."""
+        if user_id in self._names:
+            return self._names[user_id]
+        try:
+            response = await self.client.users_info(user=user_id)
+        except (SlackApiError, SlackRequestError) as err:
+            log.info("users.info failed: %s", err)
+            return None
+        profile = (response.get("user") or {}).get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or None
+        if name:
+            self._names[user_id] = str(name)
+        return name
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A message in a channel: relay replies in ticket threads, never our own."""
+        if self.desk is None:
+            return
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        user_id = str(event["user"])
+        name = await self._user_name(user_id) if self.settings.show_staff_names else None
+        await self.desk.on_staff_message(
+            StaffMessage(
+                event_id=str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"),
+                channel=str(event.get("channel", "")),
+                thread_ts=event.get("thread_ts"),
+                ts=str(event.get("ts", "")),
+                user_id=user_id,
+                text=str(event.get("text", "")),
+                user_name=name,
+            )
+        )
+
+    async def _on_ticket_action(self, ack: AsyncAck, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        if self.desk is None:
+            return
+        action = (body.get("actions") or [{}])[0]
+        action_id = str(action.get("action_id", ""))
+        user = body.get("user") or {}
+        area_id = None
+        if action_id == "ticket_reassign":
+            value = str((action.get("selected_option") or {}).get("value", ""))
+            number, _, area_id = value.partition(":")
+        else:
+            number = str(action.get("value", ""))
+        if not number.isdigit():
+            return
+        note = await self.desk.on_staff_action(
+            StaffAction(
+                action=action_id.removeprefix("ticket_"),
+                ticket_id=int(number),
+                user_id=str(user.get("id", "")),
+                user_name=user.get("name"),
+                area_id=area_id or None,
+            )
+        )
+        await respond(text=note, response_type="ephemeral", replace_original=False)
+
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack request failed", exc_info=error)
+
+
+class SlackTransport:
+    """Sends outbox messages to Slack: ticket cards, thread posts, reactions."""
+
+    channel = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(self, message: Outgoing) -> dict[str, Any]:
+        """Send one outbox row; translate Slack errors into the outbox's kinds."""
+        payload = message.payload
+        op = payload.get("op", "post")
+        try:
+            if op == "ticket_card":
+                link = await self._permalink(payload.get("moved_from"))
+                text, blocks = ticket_card(dict(payload["ticket"]), link)
+                response = await self.client.chat_postMessage(
+                    channel=message.recipient, text=text, blocks=blocks, unfurl_links=False
+                )
+                return {"channel": response.get("channel"), "ts": response.get("ts")}
+            if op == "ticket_card_update":
+                text, blocks = ticket_card(dict(payload["ticket"]))
+                response = await self.client.chat_update(
+                    channel=message.recipient, ts=str(payload["ts"]), text=text, blocks=blocks
+                )
+                return {"channel": response.get("channel"), "ts": response.get("ts")}
+            if op == "react":
+                try:
+                    await self.client.reactions_add(
+                        channel=message.recipient,
+                        timestamp=str(payload["ts"]),
+                        name=str(payload["name"]),
+                    )
+                except SlackApiError as err:
+                    if (err.response or {}).get("error") != "already_reacted":
+                        raise
+                return {}
+            text = str(payload.get("text", ""))
+            link = await self._permalink(payload.get("link_to"))
+            if link:
+                text = f"{text}\n<{link}|Avaa ketju>"
+            kwargs: dict[str, Any] = {"channel": message.recipient, "text": text[:3900]}
+            if payload.get("thread_ts"):
+                kwargs["thread_ts"] = str(payload["thread_ts"])
+            if payload.get("blocks"):
+                kwargs["blocks"] = payload["blocks"]
+            response = await self.client.chat_postMessage(**kwargs)
+            return {"channel": response.get("channel"), "ts": response.get("ts")}
+        except SlackApiError as err:
+            raise _translate(err) from err
+        except (SlackRequestError, TimeoutError, OSError) as err:
+            raise TransientError(f"slack unreachable: {err}") from err
+
+    async def _permalink(self, target: Any) -> str | None:
+        if not target or not target.get("channel") or not target.get("ts"):
+            return None
+        try:
+            response = await self.client.chat_getPermalink(
+                channel=str(target["channel"]), message_ts=str(target["ts"])
+            )
+        except (SlackApiError, SlackRequestError) as err:
+            log.info("chat.getPermalink failed: %s", err)
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
+
+
+_PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_blocks",
+    "msg_too_long",
+    "no_text",
+    "message_not_found",
+    "cant_update_message",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+}
+
+
+def _translate(err: SlackApiError) -> Exception:
+    response = err.response
+    status = getattr(response, "status_code", 200)
+    code = (response.get("error") if response is not None else None) or "error"
+    if status == 429 or code == "ratelimited":
+        retry = getattr(response, "headers", {}).get("Retry-After") or getattr(
+            response, "headers", {}
+        ).get("retry-after")
+        return TransientError(f"slack rate limited ({code})", float(retry) if retry else 1.0)
+    if status >= 500 or code in {
+        "internal_error",
+        "service_unavailable",
+        "fatal_error",
+        "request_timeout",
+    }:
+        return TransientError(f"slack error {status} {code}")
+    if code in _PERMANENT or 400 <= status < 500:
+        return PermanentError(f"slack refused: {code}")
+    return TransientError(f"slack error {code}")

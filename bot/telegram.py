@@ -6,10 +6,15 @@ import asyncio
 import functools
 import hmac
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+
+# Opt in to python-telegram-bot's future API: durations (retry_after …) as timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -22,12 +27,25 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
 
 from bot.settings import Settings
 from handlers.messages import Incoming, Lang, Location, Platform, Reply, Sender
 from handlers.router import Router, parse_command
+from schedules.outbox import Outgoing, PermanentError, RecipientBlocked, TransientError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -246,9 +264,10 @@ class TelegramChannel:
         for reply in replies:
             await self.send(msg.chat_id, reply)
 
-    async def send(self, chat_id: str, reply: Reply) -> list[Message]:
-        """Send one neutral reply; raises telegram errors to the caller."""
+    async def send(self, chat_id: str, reply: Reply, *, retry: bool = True) -> list[Message]:
+        """Send one neutral reply (retrying 429/5xx/timeouts if `retry`); raises telegram errors."""
         bot = self.application.bot
+        attempts = 4 if retry else 1
         sent: list[Message] = []
         preview = LinkPreviewOptions(is_disabled=not reply.link_preview)
         parts = split_text(reply.text) if reply.text else []
@@ -259,20 +278,22 @@ class TelegramChannel:
                 markup = _location_keyboard(reply.request_location)
             sent.append(
                 await with_retries(
-                    functools.partial(
+                    attempts=attempts,
+                    call=functools.partial(
                         bot.send_message,
                         chat_id,
                         part,
                         reply_markup=markup,
                         link_preview_options=preview,
-                    )
+                    ),
                 )
             )
         if reply.request_location and reply.buttons:
             location_markup = _location_keyboard(reply.request_location)
             sent.append(
                 await with_retries(
-                    lambda: bot.send_message(chat_id, "📍", reply_markup=location_markup)
+                    lambda: bot.send_message(chat_id, "📍", reply_markup=location_markup),
+                    attempts,
                 )
             )
         if reply.attachment is not None:
@@ -281,7 +302,8 @@ class TelegramChannel:
                 await with_retries(
                     lambda: bot.send_document(
                         chat_id, InputFile(attachment.content, filename=attachment.filename)
-                    )
+                    ),
+                    attempts,
                 )
             )
         return sent
@@ -316,6 +338,32 @@ async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T
             await asyncio.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+class TelegramTransport:
+    """Sends outbox messages through the Telegram channel; the outbox does the retrying."""
+
+    channel = "telegram"
+
+    def __init__(self, telegram: TelegramChannel) -> None:
+        self.telegram = telegram
+
+    async def send(self, message: Outgoing) -> dict[str, Any]:
+        """Send one outbox row; translate Telegram errors into the outbox's kinds."""
+        reply = Reply.from_payload(message.payload)
+        try:
+            sent = await self.telegram.send(message.recipient, reply, retry=False)
+        except RetryAfter as err:
+            wait = err.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            raise TransientError(f"telegram flood limit: {err}", seconds) from err
+        except Forbidden as err:
+            raise RecipientBlocked(f"telegram: {err}") from err
+        except BadRequest as err:
+            raise PermanentError(f"telegram refused: {err}") from err
+        except (NetworkError, TelegramError) as err:
+            raise TransientError(f"telegram unreachable: {err}") from err
+        return {"message_ids": [m.message_id for m in sent]}
 
 
 def _location_keyboard(label: str) -> ReplyKeyboardMarkup:

@@ -15,7 +15,9 @@ from storage.models import User
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from handlers.experts import ExpertDirectory
     from handlers.faq import FaqService
+    from handlers.regions import RegionDirectory
 
 
 class Clock(Protocol):
@@ -50,6 +52,13 @@ class Services:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     faq: FaqService | None = None
+    regions: RegionDirectory | None = None
+    experts: ExpertDirectory | None = None
+    outbox_changed: Callable[[], None] = field(default=lambda: None)
+
+    def wake_outbox(self) -> None:
+        """Messages were queued: ask the delivery engine to look now."""
+        self.outbox_changed()
 
 
 @dataclass
@@ -61,6 +70,11 @@ class Context:
     user: User
     lang: Lang
     now: datetime
+    queued: bool = False
+
+    def mark_queued(self) -> None:
+        """This update queued outgoing messages; wake the sender once it is committed."""
+        self.queued = True
 
     @property
     def settings(self) -> Settings:

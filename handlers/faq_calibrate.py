@@ -1,11 +1,13 @@
-"""Fit the answer/suggest/off-topic decision from the knowledge base alone.
+"""Fit the answer/suggest/off-topic decision (`sote-bot faq build`).
 
-Every phrasing of every entry is asked as a question with itself left out of the index
-(leave-one-out), in its own language; out-of-scope intents' phrasings are asked with all
-out-of-scope intents left out, as examples of questions the FAQ must not answer. A
-logistic model over the ranking's features then predicts whether the top entry is right,
-and the answer threshold is set where answered-and-right and rejected-off-topic balance.
-No evaluation question is used, so the evaluation sets stay a fair measure.
+Two kinds of examples feed a logistic model of "the top-ranked entry is right":
+- the knowledge base's own phrasings, each asked with itself left out of the index (and
+  out-of-scope intents' phrasings asked with every out-of-scope intent left out);
+- realistic development questions (`calibration_questions.jsonl`: questions written the way
+  volunteers write, each labelled with a fact-sheet topic code or OFF_TOPIC). They are
+  labelled by topic, not by entry, so they stay valid when entries are edited.
+The answer threshold is then set on the development questions where answered-and-right
+and rejected-off-topic balance. The held-out evaluation set is never used here.
 """
 
 from __future__ import annotations
@@ -20,18 +22,23 @@ from handlers.faq_lang import LANGUAGE_DIR, Lexicon
 from handlers.faq_match import Calibration, FaqMatcher, decision_features
 from handlers.messages import Lang
 
+FEATURES = ("score", "margin", "phrasing", "entry_cover", "unknown_share", "specificity")
+QUESTIONS_FILE = LANGUAGE_DIR / "calibration_questions.jsonl"
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One held-out question: its features, whether the top entry is right, if in scope."""
+    """One example: its features, whether the top entry is right, whether it is in scope."""
 
     features: tuple[float, ...]
     correct: bool
     in_scope: bool
+    weight: float = 1.0
+    out_of_scope_top: bool = False
 
 
-def collect_samples(matcher: FaqMatcher) -> list[Sample]:
-    """Held-out questions from the knowledge base's own phrasings."""
+def held_out_samples(matcher: FaqMatcher, weight: float) -> list[Sample]:
+    """Examples from the knowledge base's own phrasings, each left out while it is asked."""
     samples: list[Sample] = []
     for lang in Lang:
         phrasings = matcher.phrasings(lang)
@@ -44,98 +51,133 @@ def collect_samples(matcher: FaqMatcher) -> list[Sample]:
         for position, phrasing in enumerate(phrasings):
             own.setdefault((phrasing.entry, phrasing.text), set()).add(position)
         for number, entry in enumerate(matcher.entries):
+            in_scope = entry.kind == "answer"
             for text in entry.text(lang).phrasings():
-                if entry.kind == "out_of_scope":
-                    skip = out_of_scope
-                else:
-                    skip = frozenset(own.get((number, text), ()))
+                skip = frozenset(own.get((number, text), ())) if in_scope else out_of_scope
                 ranked, stats = matcher.rank(text, lang, skip=skip)
                 if not ranked:
                     continue
-                top = ranked[0].entry
-                correct = entry.kind == "answer" and bool(set(top.topics) & set(entry.topics))
-                samples.append(
-                    Sample(decision_features(ranked, stats), correct, entry.kind == "answer")
-                )
+                correct = in_scope and bool(set(ranked[0].entry.topics) & set(entry.topics))
+                samples.append(Sample(decision_features(ranked, stats), correct, in_scope, weight))
+    return samples
+
+
+def question_samples(
+    matcher: FaqMatcher, questions: list[dict[str, str]], weight: float
+) -> list[Sample]:
+    """Examples from labelled development questions."""
+    samples: list[Sample] = []
+    for question in questions:
+        text, expect = question["text"], question["expect"]
+        lang = matcher.detect_language(text, Lang.FI)
+        ranked, stats = matcher.rank(text, lang)
+        in_scope = expect != "OFF_TOPIC"
+        if not ranked:
+            samples.append(Sample(decision_features([], stats), False, in_scope, weight))
+            continue
+        top = ranked[0].entry
+        samples.append(
+            Sample(
+                decision_features(ranked, stats),
+                in_scope and top.kind == "answer" and expect in top.topics,
+                in_scope,
+                weight,
+                out_of_scope_top=top.kind == "out_of_scope",
+            )
+        )
     return samples
 
 
 def fit(
-    samples: list[Sample], epochs: int = 400, rate: float = 0.5, l2: float = 1e-3
+    samples: list[Sample], epochs: int = 600, rate: float = 0.5, l2: float = 1e-3
 ) -> tuple[float, ...]:
-    """Logistic regression by gradient descent; returns (bias, *weights)."""
-    width = len(samples[0].features)
+    """Weighted logistic regression by gradient descent; returns (bias, *weights)."""
+    usable = [s for s in samples if not s.out_of_scope_top]
+    width = len(usable[0].features)
     weights = [0.0] * (width + 1)
-    positives = sum(s.correct for s in samples) or 1
-    negatives = (len(samples) - positives) or 1
-    pos_weight = len(samples) / (2 * positives)
-    neg_weight = len(samples) / (2 * negatives)
+    positive = sum(s.weight for s in usable if s.correct) or 1.0
+    negative = sum(s.weight for s in usable if not s.correct) or 1.0
+    total = positive + negative
     for _ in range(epochs):
         gradient = [0.0] * (width + 1)
-        for sample in samples:
+        for sample in usable:
             z = weights[0] + sum(w * f for w, f in zip(weights[1:], sample.features, strict=True))
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            y = 1.0 if sample.correct else 0.0
-            scale = pos_weight if sample.correct else neg_weight
-            error = (p - y) * scale
+            balance = total / (2 * (positive if sample.correct else negative))
+            error = (p - (1.0 if sample.correct else 0.0)) * sample.weight * balance
             gradient[0] += error
             for i, f in enumerate(sample.features, start=1):
                 gradient[i] += error * f
         for i in range(width + 1):
-            penalty = l2 * weights[i] if i else 0.0
-            weights[i] -= rate * (gradient[i] / len(samples) + penalty)
+            weights[i] -= rate * (gradient[i] / total + (l2 * weights[i] if i else 0.0))
     return tuple(round(w, 4) for w in weights)
 
 
-def choose_thresholds(samples: list[Sample], model: Calibration) -> tuple[float, float]:
-    """Answer threshold balancing right answers and rejected off-topic; suggest threshold."""
+def rates(samples: list[Sample], model: Calibration, tau: float) -> tuple[float, float]:
+    """(answered and right among in-scope, not answered among off-topic) at threshold `tau`."""
     in_scope = [s for s in samples if s.in_scope]
     off_topic = [s for s in samples if not s.in_scope]
-    best, best_value = 0.5, -1.0
-    for step in range(5, 96):
-        tau = step / 100
-        answered_right = sum(
-            1 for s in in_scope if s.correct and model.probability(s.features) >= tau
-        ) / max(1, len(in_scope))
-        rejected = sum(1 for s in off_topic if model.probability(s.features) < tau) / max(
-            1, len(off_topic)
+
+    def answered(s: Sample) -> bool:
+        return (
+            not s.out_of_scope_top
+            and model.probability(s.features) >= tau
+            and s.features[1] >= model.tie
         )
-        value = min(answered_right, rejected) + 0.01 * (answered_right + rejected)
+
+    right = sum(1 for s in in_scope if s.correct and answered(s)) / max(1, len(in_scope))
+    rejected = sum(1 for s in off_topic if not answered(s)) / max(1, len(off_topic))
+    return right, rejected
+
+
+def choose_threshold(samples: list[Sample], model: Calibration) -> float:
+    """The answer threshold that best balances right answers and rejected off-topic."""
+    best, best_value = 0.5, -1.0
+    for step in range(2, 96):
+        tau = step / 100
+        right, rejected = rates(samples, model, tau)
+        value = min(right, rejected) + 0.1 * (right + rejected)
         if value > best_value:
             best, best_value = tau, value
-    return best, round(best / 3, 3)
+    return best
 
 
-def calibrate(kb: KnowledgeBase, out_dir: Path | None = None) -> dict[str, object]:
-    """Fit and write `calibration.json`; return what was written with its training figures."""
+def load_questions(path: Path = QUESTIONS_FILE) -> list[dict[str, str]]:
+    """The labelled development questions shipped for calibration."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def calibrate(
+    kb: KnowledgeBase, out_dir: Path | None = None, questions: list[dict[str, str]] | None = None
+) -> dict[str, object]:
+    """Fit and write `calibration.json`; return what was written with its figures."""
     matcher = FaqMatcher(kb, Lexicon.load(tables=out_dir), calibration=Calibration())
-    samples = collect_samples(matcher)
-    weights = fit(samples)
+    questions = load_questions() if questions is None else questions
+    realistic = question_samples(matcher, questions, weight=8.0)
+    held_out = held_out_samples(matcher, weight=1.0)
+    weights = fit(held_out + realistic)
     model = Calibration(weights=weights)
-    answer, suggest = choose_thresholds(samples, model)
-    in_scope = [s for s in samples if s.in_scope]
-    off_topic = [s for s in samples if not s.in_scope]
-    final = Calibration(weights=weights, answer=answer, suggest=suggest)
+    tuning = realistic or held_out
+    answer = choose_threshold(tuning, model)
+    final = Calibration(weights=weights, answer=answer, suggest=round(answer / 3, 3))
+    right, rejected = rates(tuning, final, answer)
+    kb_right, kb_rejected = rates(held_out, final, answer)
     result: dict[str, object] = {
+        "features": list(FEATURES),
         "weights": list(weights),
-        "features": ["score", "margin", "phrasing", "entry_cover", "unknown_share"],
         "answer": answer,
-        "suggest": suggest,
+        "suggest": final.suggest,
         "suggestion_floor": final.suggestion_floor,
-        "training": {
-            "held_out_in_scope": len(in_scope),
-            "held_out_off_topic": len(off_topic),
-            "top1_right": round(sum(s.correct for s in in_scope) / max(1, len(in_scope)), 3),
-            "answered_right": round(
-                sum(1 for s in in_scope if s.correct and final.probability(s.features) >= answer)
-                / max(1, len(in_scope)),
-                3,
-            ),
-            "off_topic_rejected": round(
-                sum(1 for s in off_topic if final.probability(s.features) < answer)
-                / max(1, len(off_topic)),
-                3,
-            ),
+        "tie": final.tie,
+        "fitted_on": {
+            "held_out_phrasings": len(held_out),
+            "development_questions": len(realistic),
+            "development_answered_right": round(right, 3),
+            "development_off_topic_rejected": round(rejected, 3),
+            "held_out_answered_right": round(kb_right, 3),
+            "held_out_off_topic_rejected": round(kb_rejected, 3),
         },
     }
     path = (out_dir or LANGUAGE_DIR) / "calibration.json"

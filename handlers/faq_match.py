@@ -53,6 +53,7 @@ class QueryStats:
 
     units: int = 0
     unknown_share: float = 0.0
+    known_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class Calibration:
     in folds, its out-of-scope intents as negatives); stored in `calibration.json`.
     """
 
-    weights: tuple[float, ...] = (-6.0, 6.0, 4.0, 2.0, 2.0, -3.0)
+    weights: tuple[float, ...] = (-6.0, 6.0, 4.0, 2.0, 2.0, -3.0, 0.5)
     answer: float = 0.5
     suggest: float = 0.15
     suggestion_floor: float = 0.22
@@ -83,6 +84,7 @@ class Calibration:
             answer=float(raw["answer"]),
             suggest=float(raw["suggest"]),
             suggestion_floor=float(raw.get("suggestion_floor", 0.22)),
+            tie=float(raw.get("tie", 0.02)),
         )
 
     def probability(self, features: tuple[float, ...]) -> float:
@@ -94,12 +96,13 @@ class Calibration:
 
 def decision_features(ranked: list[Ranked], stats: QueryStats) -> tuple[float, ...]:
     """The calibration model's inputs for a ranking."""
+    specificity = math.log1p(stats.known_weight)
     if not ranked:
-        return (0.0, 0.0, 0.0, 0.0, stats.unknown_share)
+        return (0.0, 0.0, 0.0, 0.0, stats.unknown_share, specificity)
     top = ranked[0]
     rivals = [r for r in ranked[1:] if not set(r.entry.topics) & set(top.entry.topics)]
     margin = top.score - (rivals[0].score if rivals else 0.0)
-    return (top.score, margin, top.phrasing, top.entry_cover, stats.unknown_share)
+    return (top.score, margin, top.phrasing, top.entry_cover, stats.unknown_share, specificity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +147,8 @@ class IndexedPhrasing:
 class _LangIndex:
     phrasings: list[IndexedPhrasing] = field(default_factory=list)
     postings: dict[str, list[int]] = field(default_factory=dict)
-    entry_terms: list[dict[str, float]] = field(default_factory=list)
-    answer_terms: list[frozenset[str]] = field(default_factory=list)
+    entry_postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    answer_postings: dict[str, list[int]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     unknown_idf: float = 1.0
     known: frozenset[str] = frozenset()
@@ -249,13 +252,14 @@ class FaqMatcher:
                     for term in {t for unit in units for t in unit}:
                         counts[term] += 1
             union = set(counts)
-            index.entry_terms.append(
-                {term: self.presence(count / max(1, total)) for term, count in counts.items()}
-            )
+            for term, count in counts.items():
+                share = self.presence(count / max(1, total))
+                index.entry_postings.setdefault(term, []).append((number, share))
             answer_terms: set[str] = set()
             for unit in self._units(text.answer, lang, fuzzy=False):
                 answer_terms |= unit
-            index.answer_terms.append(frozenset(answer_terms))
+            for term in answer_terms:
+                index.answer_postings.setdefault(term, []).append(number)
             for term in union | answer_terms:
                 df[term] += 1
         n = len(self.entries)
@@ -313,7 +317,8 @@ class FaqMatcher:
             return [], QueryStats()
         query_weight = sum(query.values())
         unknown = sum(w for u, w in query.items() if not u & index.known) / query_weight
-        stats = QueryStats(len(query), unknown)
+        known_weight = sum(w for u, w in query.items() if u & index.known)
+        stats = QueryStats(len(query), unknown, known_weight)
         overlap: dict[int, float] = defaultdict(float)
         for unit, weight in query.items():
             positions: set[int] = set()
@@ -331,28 +336,27 @@ class FaqMatcher:
             score = math.sqrt(covers_query * covers_phrasing)
             if score > best_phrasing[phrasing.entry]:
                 best_phrasing[phrasing.entry] = score
+        entry_cover: dict[int, float] = defaultdict(float)
+        answer_cover: dict[int, float] = defaultdict(float)
+        for unit, weight in query.items():
+            presence: dict[int, float] = {}
+            mentioned: set[int] = set()
+            for term in unit:
+                for number, share in index.entry_postings.get(term, ()):
+                    if share > presence.get(number, 0.0):
+                        presence[number] = share
+                mentioned.update(index.answer_postings.get(term, ()))
+            for number, share in presence.items():
+                entry_cover[number] += weight * share
+            for number in mentioned | presence.keys():
+                answer_cover[number] += weight
+        w_phrasing, w_entry, w_answer = self.mix
         results: list[Ranked] = []
         for number, phrasing_score in best_phrasing.items():
-            entry_terms = index.entry_terms[number]
-            answer_terms = index.answer_terms[number]
-            entry_cover = (
-                sum(
-                    w * max((entry_terms.get(t, 0.0) for t in u), default=0.0)
-                    for u, w in query.items()
-                )
-                / query_weight
-            )
-            answer_cover = (
-                sum(
-                    w for u, w in query.items() if u & answer_terms or not u.isdisjoint(entry_terms)
-                )
-                / query_weight
-            )
-            w_phrasing, w_entry, w_answer = self.mix
-            score = w_phrasing * phrasing_score + w_entry * entry_cover + w_answer * answer_cover
-            results.append(
-                Ranked(self.entries[number], score, phrasing_score, entry_cover, answer_cover)
-            )
+            covered = entry_cover[number] / query_weight
+            answered = answer_cover[number] / query_weight
+            score = w_phrasing * phrasing_score + w_entry * covered + w_answer * answered
+            results.append(Ranked(self.entries[number], score, phrasing_score, covered, answered))
         results.sort(key=lambda r: r.score, reverse=True)
         return results[:limit], stats
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Platform(StrEnum):
@@ -115,3 +118,34 @@ class Reply:
     def all_buttons(self) -> list[Button]:
         """Every button in reading order."""
         return [button for row in self.buttons for button in row]
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-serialisable form, for the outbox."""
+        payload: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            payload["buttons"] = [
+                [{"label": b.label, "payload": b.payload, "url": b.url} for b in row]
+                for row in self.buttons
+            ]
+        if self.attachment is not None:
+            payload["attachment"] = {
+                "filename": self.attachment.filename,
+                "content": base64.b64encode(self.attachment.content).decode(),
+                "mime_type": self.attachment.mime_type,
+            }
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Reply:
+        """The reply stored by `to_payload`."""
+        rows = tuple(
+            tuple(Button(b["label"], payload=b.get("payload"), url=b.get("url")) for b in row)
+            for row in payload.get("buttons") or ()
+        )
+        raw = payload.get("attachment")
+        attachment = None
+        if raw:
+            attachment = Attachment(
+                raw["filename"], base64.b64decode(raw["content"]), raw["mime_type"]
+            )
+        return cls(text=str(payload.get("text", "")), buttons=rows, attachment=attachment)

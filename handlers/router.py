@@ -111,26 +111,34 @@ class Router:
     async def _dispatch(self, msg: Incoming) -> list[Reply]:
         fallback_lang = Lang.from_code(msg.sender.language_code)
         try:
-            async with self.services.db.session() as session:
-                users = UserRepository(session)
-                now = self.services.clock.now()
-                user = await users.touch(
-                    msg.sender.platform.value,
-                    msg.sender.platform_id,
-                    now=now,
-                    first_name=msg.sender.first_name,
-                    platform_language=msg.sender.language_code,
-                )
-                lang = Lang.from_code(user.language or user.platform_language)
-                fallback_lang = lang
-                ctx = Context(self.services, session, user, lang, now)
-                try:
-                    return list(await self._route(msg, ctx))
-                except BotError as err:
-                    return [Reply(err.text)]
+            replies = await self._in_session(msg)
         except Exception:
             log.exception("update from %s failed", msg.sender.platform.value)
             return [Reply(text("error", fallback_lang))]
+        return replies
+
+    async def _in_session(self, msg: Incoming) -> list[Reply]:
+        queued = False
+        async with self.services.db.session() as session:
+            users = UserRepository(session)
+            now = self.services.clock.now()
+            user = await users.touch(
+                msg.sender.platform.value,
+                msg.sender.platform_id,
+                now=now,
+                first_name=msg.sender.first_name,
+                platform_language=msg.sender.language_code,
+            )
+            lang = Lang.from_code(user.language or user.platform_language)
+            ctx = Context(self.services, session, user, lang, now)
+            try:
+                replies = list(await self._route(msg, ctx))
+            except BotError as err:
+                replies = [Reply(err.text)]
+            queued = ctx.queued
+        if queued:
+            self.services.wake_outbox()
+        return replies
 
     async def _route(self, msg: Incoming, ctx: Context) -> Sequence[Reply]:
         platform = msg.platform
@@ -156,7 +164,11 @@ class Router:
             replies.append(Reply(text("too_long", ctx.lang, length=len(msg.text))))
             msg = replace(msg, text=msg.text[:MAX_TEXT_LENGTH])
         state_handler = self._state_handler(platform, ctx.user.state)
-        handler = state_handler or self._first(platform, "on_text")
+        if state_handler is not None:
+            handled = await state_handler(msg, ctx)
+            if handled:
+                return [*replies, *handled]
+        handler = self._first(platform, "on_text")
         if handler is None:
             return [*replies, Reply(text("fallback", ctx.lang))]
         return [*replies, *await handler(msg, ctx)]

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -77,8 +86,109 @@ class FaqQuestion(Base):
     lang: Mapped[str] = mapped_column(String(2))
     kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str | None] = mapped_column(String(80))
-    confidence: Mapped[float]
+    confidence: Mapped[float] = mapped_column(Float)
     suggested: Mapped[list[str]] = mapped_column(JSON, default=list)
     chosen_entry_id: Mapped[str | None] = mapped_column(String(80))
     feedback: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Ticket(Base):
+    """A volunteer's question to a regional expert, relayed between Telegram and Slack."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    county_code: Mapped[str] = mapped_column(String(2))
+    area_id: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(String(4000))
+    display_name: Mapped[str] = mapped_column(String(128))
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    waiting_since: Mapped[datetime | None]
+    feedback: Mapped[int | None]
+    faq_question_id: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_reply_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class TicketMessage(Base):
+    """One message in a ticket's conversation (volunteer, staff reply or internal note)."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (UniqueConstraint("source_key", name="uq_ticket_messages_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(8000))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    source_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One message to send, in the outbox: the database decides what is due and what was sent.
+
+    `dedupe_key` is unique: enqueuing the same logical message twice (a reminder to the same
+    recipient for the same occurrence, a Slack event delivered twice) stores it once.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_deliveries_dedupe"),
+        Index("ix_deliveries_due", "status", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """A Slack event id already handled (Slack retries deliveries; we act once)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FaqDraft(Base):
+    """A question and answer staff saved from a ticket, for the knowledge base editors."""
+
+    __tablename__ = "faq_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    lang: Mapped[str] = mapped_column(String(2))
+    question: Mapped[str] = mapped_column(String(4000))
+    answer: Mapped[str] = mapped_column(String(8000))
+    saved_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -103,6 +103,21 @@ async def test_migrations_are_idempotent_and_match_the_models(database: Database
     assert version is not None
 
 
+async def test_models_and_migrations_agree(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    def diff(sync_conn: object) -> list[object]:
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})  # type: ignore[arg-type]
+        return list(compare_metadata(context, Base.metadata))
+
+    async with database.engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
+
+
 async def test_sqlite_uses_wal_and_foreign_keys(sqlite_url: str) -> None:
     db = Database(sqlite_url)
     try:

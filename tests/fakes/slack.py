@@ -60,7 +60,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self.app = web.Application()
-        self.app.router.add_post("/api/{method}", self._handle)
+        self.app.router.add_route("*", "/api/{method}", self._handle)
         self.app.router.add_post("/response/{token}", self._response_url)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -109,7 +109,7 @@ class FakeSlack:
         ]
 
     async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
     ) -> Any:
         """Wait until `predicate()` is truthy."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -130,10 +130,13 @@ class FakeSlack:
     # -- HTTP ----------------------------------------------------------------------------
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "GET" or not request.can_read_body:
+            return params
         if request.content_type == "application/json":
-            return dict(await request.json())
+            params.update(await request.json())
+            return params
         form = await request.post()
-        params: dict[str, Any] = {}
         for key, value in form.items():
             text = str(value)
             if key in {"blocks", "view", "attachments"} and text[:1] in "[{":

@@ -185,7 +185,7 @@ class FakeTelegram:
         return [str(c.params.get("text", "")) for c in self.sent(chat_id) if "text" in c.params]
 
     async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
     ) -> Any:
         """Wait until `predicate()` is truthy (polled as calls arrive)."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -203,7 +203,7 @@ class FakeTelegram:
                     pass
 
     async def wait_for_texts(
-        self, chat_id: int | str, count: int = 1, timeout: float = 5.0
+        self, chat_id: int | str, count: int = 1, timeout: float = 10.0
     ) -> list[str]:
         """Wait until the bot has sent `count` texts to `chat_id`; return them all."""
         await self.wait_for(

@@ -1,0 +1,513 @@
+"""The delivery outbox: every outgoing message is a row first, sent by one engine.
+
+Enqueuing is idempotent (`dedupe_key` is unique). The engine claims due rows
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, compare-and-set on SQLite), sends them through
+the channel's transport at the channel's pace, and records the outcome in the same
+transaction as its follow-ups (a ✅ reaction after a relayed reply, the Slack timestamp of
+a posted ticket). Transient failures (429, 5xx, timeouts) are retried with backoff, a 429
+pauses the whole channel for its `retry_after`, and a user who blocked the bot is marked.
+
+Exactly once, with one window: if the peer accepted a message and the process died before
+the outcome was recorded, the row is still `sending`; when its lease expires it is sent
+again. Only requests in flight at the moment of the crash can be duplicated (at most the
+engine's concurrency, in practice one or two), never a whole batch: rows are claimed a
+pacing-second at a time and each outcome is committed as soon as it is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import Delivery, User
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+
+class DeliveryError(Exception):
+    """A transport could not deliver a message."""
+
+
+class TransientError(DeliveryError):
+    """Worth retrying: a 429 (with `retry_after` seconds), a 5xx, a timeout."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RecipientBlocked(DeliveryError):
+    """The user blocked the bot (Telegram 403): skip them from now on."""
+
+
+class PermanentError(DeliveryError):
+    """Retrying will not help (a 400, an unknown chat or channel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What a transport is asked to send."""
+
+    id: int
+    channel: str
+    kind: str
+    recipient: str
+    payload: Mapping[str, Any]
+    user_id: int | None
+    ticket_id: int | None
+    attempts: int
+
+
+class Transport(Protocol):
+    """A channel's sender, implemented by the platform adapters in `bot/`."""
+
+    channel: str
+
+    async def send(self, message: Outgoing) -> dict[str, Any]:
+        """Send one message; return what the peer answered (e.g. a Slack `ts`)."""
+        ...
+
+
+class Clock(Protocol):
+    """Source of the current time."""
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+SentHook = Callable[[AsyncSession, Delivery, dict[str, Any]], Awaitable[None]]
+FailedHook = Callable[[AsyncSession, Delivery, DeliveryError], Awaitable[None]]
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedupe_key: str,
+    channel: str,
+    kind: str,
+    recipient: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    not_before: datetime | None = None,
+    user_id: int | None = None,
+    ticket_id: int | None = None,
+) -> bool:
+    """Queue a message unless one with the same `dedupe_key` exists; True if queued now."""
+    values = {
+        "dedupe_key": dedupe_key[:200],
+        "channel": channel,
+        "kind": kind,
+        "recipient": recipient,
+        "payload": dict(payload),
+        "status": PENDING,
+        "not_before": not_before or now,
+        "attempts": 0,
+        "result": {},
+        "user_id": user_id,
+        "ticket_id": ticket_id,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Delivery).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass
+class Pace:
+    """How fast one channel may send: overall rate, and spacing per recipient."""
+
+    per_second: float
+    per_recipient_interval: float = 1.0
+    group_interval: float = 3.0
+
+    def interval_for(self, recipient: str) -> float:
+        """Minimum spacing between two messages to `recipient`."""
+        return self.group_interval if recipient.startswith("-") else self.per_recipient_interval
+
+
+@dataclass
+class _ChannelState:
+    pace: Pace
+    next_slot: float = 0.0
+    paused_until: float = 0.0
+    recipient_next: dict[str, float] = field(default_factory=dict)
+
+    def reserve(self, recipient: str, now: float) -> float | None:
+        """Reserve a send time for `recipient` (seconds from now), or None if it must wait."""
+        if now < self.paused_until:
+            return None
+        ready = self.recipient_next.get(recipient, 0.0)
+        if ready > now + 0.05:
+            return None
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + 1.0 / self.pace.per_second
+        self.recipient_next[recipient] = slot + self.pace.interval_for(recipient)
+        return slot - now
+
+    def wait_for(self, recipient: str, now: float) -> float:
+        """Seconds until `recipient` may get a message on this channel."""
+        return max(self.paused_until - now, self.recipient_next.get(recipient, 0.0) - now, 0.0)
+
+
+class DeliveryEngine:
+    """Claims due deliveries and sends them; one per process, several processes may share a DB."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        transports: Mapping[str, Transport],
+        paces: Mapping[str, Pace],
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 10,
+        concurrency: int = 16,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.transports = dict(transports)
+        self.max_attempts = max_attempts
+        self.lease = lease
+        self.worker = f"{uuid.uuid4().hex[:12]}"
+        self._channels = {name: _ChannelState(pace) for name, pace in paces.items()}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._timer: asyncio.TimerHandle | None = None
+        self.on_sent: dict[str, SentHook] = {}
+        self.on_failed: dict[str, FailedHook] = {}
+        self.next_due_listeners: list[Callable[[datetime | None], None]] = []
+        self.sent_count = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the sending loop."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._loop(), name="delivery-engine")
+            self.poke()
+
+    async def stop(self) -> None:
+        """Stop claiming, let sends in flight finish and record their outcome."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    def poke(self) -> None:
+        """Something may be due now: look at the outbox."""
+        self._wake.set()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                break
+            try:
+                while not self._stopping and await self.run_once() > 0:
+                    pass
+                await self._announce_next_due()
+            except Exception:
+                log.exception("delivery engine round failed")
+                await asyncio.sleep(1.0)
+                self._wake.set()
+
+    async def run_once(self, wait: bool = True) -> int:
+        """Claim what is due, start sending it; with `wait`, also await the sends."""
+        claimed = await self._claim()
+        if not claimed:
+            return 0
+        tasks = [self._spawn(row) for row in claimed]
+        if wait:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return len(claimed)
+
+    async def drain(self, rounds: int = 100) -> int:
+        """Send everything due now (tests and `events` commands); returns how many were sent."""
+        before = self.sent_count
+        for _ in range(rounds):
+            if await self.run_once() == 0:
+                break
+        return self.sent_count - before
+
+    def _spawn(self, row: Delivery) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._deliver(row))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return task
+
+    async def _claim(self) -> list[Delivery]:
+        now = self.clock.now()
+        stale = now - self.lease
+        budget = max(1, int(sum(state.pace.per_second for state in self._channels.values()) or 20))
+        due = or_(
+            and_(Delivery.status == PENDING, Delivery.not_before <= now),
+            and_(Delivery.status == SENDING, Delivery.claimed_at < stale),
+        )
+        async with self.db.session() as session:
+            candidates = select(Delivery.id).where(due).order_by(Delivery.not_before, Delivery.id)
+            if self.db.dialect == "postgresql":
+                candidates = candidates.with_for_update(skip_locked=True)
+            ids = list((await session.execute(candidates.limit(budget * 2))).scalars())
+            if not ids:
+                return []
+            ids = self._paced(ids, await self._recipients(session, ids))
+            if not ids:
+                return []
+            result = await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), due)
+                .values(status=SENDING, claimed_by=self.worker, claimed_at=now)
+                .returning(Delivery.id)
+            )
+            claimed = set(result.scalars())
+            if not claimed:
+                return []
+            rows = await session.execute(select(Delivery).where(Delivery.id.in_(claimed)))
+            ordered = sorted(rows.scalars(), key=lambda d: (d.not_before, d.id))
+        return ordered
+
+    async def _recipients(
+        self, session: AsyncSession, ids: list[int]
+    ) -> dict[int, tuple[str, str]]:
+        rows = await session.execute(
+            select(Delivery.id, Delivery.channel, Delivery.recipient).where(Delivery.id.in_(ids))
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def _paced(self, ids: list[int], recipients: dict[int, tuple[str, str]]) -> list[int]:
+        """Keep rows that can go within about a second; at most one per recipient."""
+        chosen: list[int] = []
+        seen: set[tuple[str, str]] = set()
+        per_channel: dict[str, int] = {}
+        now = time.monotonic()
+        soonest: float | None = None
+        for delivery_id in ids:
+            channel, recipient = recipients[delivery_id]
+            state = self._channels.get(channel)
+            if state is None:
+                continue
+            key = (channel, recipient)
+            wait = state.wait_for(recipient, now)
+            if key in seen or wait > 1.0:
+                soonest = min(soonest, wait) if soonest is not None else max(wait, 0.05)
+                continue
+            limit = max(1, int(state.pace.per_second))
+            if per_channel.get(channel, 0) >= limit:
+                continue
+            per_channel[channel] = per_channel.get(channel, 0) + 1
+            seen.add(key)
+            chosen.append(delivery_id)
+        if soonest is not None:
+            self._wake_later(max(soonest - 0.9, 0.05) if chosen else soonest)
+        return chosen
+
+    def _wake_later(self, seconds: float) -> None:
+        """Look again once a recipient's pacing interval has passed."""
+        if self._timer is not None and not self._timer.cancelled():
+            if self._timer.when() <= asyncio.get_running_loop().time() + seconds:
+                return
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.poke)
+
+    async def _deliver(self, row: Delivery) -> None:
+        transport = self.transports.get(row.channel)
+        state = self._channels.get(row.channel)
+        if transport is None or state is None:
+            await self._release(row, f"no transport for channel {row.channel!r}", delay=60.0)
+            return
+        while True:
+            now = time.monotonic()
+            wait = state.reserve(row.recipient, now)
+            if wait is not None:
+                break
+            await asyncio.sleep(min(max(state.wait_for(row.recipient, now), 0.02), 1.0))
+            if self._stopping and state.wait_for(row.recipient, time.monotonic()) > 0.5:
+                await self._release(row, None, delay=0.0)
+                return
+        if wait > 0:
+            await asyncio.sleep(wait)
+        message = Outgoing(
+            row.id,
+            row.channel,
+            row.kind,
+            row.recipient,
+            row.payload,
+            row.user_id,
+            row.ticket_id,
+            row.attempts,
+        )
+        async with self._slots:
+            try:
+                result = await transport.send(message)
+            except TransientError as err:
+                if err.retry_after is not None:
+                    state.paused_until = max(state.paused_until, time.monotonic() + err.retry_after)
+                await self._retry(row, err)
+                return
+            except (RecipientBlocked, PermanentError) as err:
+                await self._give_up(row, err)
+                return
+            except Exception as err:
+                log.exception("delivery %s (%s) failed unexpectedly", row.id, row.kind)
+                await self._retry(row, TransientError(f"unexpected: {err!r}"))
+                return
+        await self._succeed(row, result)
+
+    async def _succeed(self, row: Delivery, result: dict[str, Any]) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            current = await session.get(Delivery, row.id)
+            if current is None:
+                return
+            current.status = SENT
+            current.sent_at = now
+            current.result = result
+            current.attempts += 1
+            current.last_error = None
+            hook = self.on_sent.get(row.kind)
+            if hook is not None:
+                await hook(session, current, result)
+        self.sent_count += 1
+        self.poke_if_followups()
+
+    def poke_if_followups(self) -> None:
+        """Follow-ups (reactions, notices) may have been queued: look again."""
+        self._wake.set()
+
+    async def _retry(self, row: Delivery, err: TransientError) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            current = await session.get(Delivery, row.id)
+            if current is None:
+                return
+            current.attempts += 1
+            current.last_error = str(err)[:500]
+            if current.attempts >= self.max_attempts:
+                current.status = FAILED
+                hook = self.on_failed.get(row.kind)
+                if hook is not None:
+                    await hook(session, current, err)
+                log.warning("delivery %s (%s) failed for good: %s", row.id, row.kind, err)
+                return
+            delay = err.retry_after if err.retry_after is not None else _backoff(current.attempts)
+            current.status = PENDING
+            current.claimed_by = None
+            current.not_before = now + timedelta(seconds=delay)
+        log.info("delivery %s (%s) will be retried in %.1f s: %s", row.id, row.kind, delay, err)
+
+    async def _give_up(self, row: Delivery, err: DeliveryError) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            current = await session.get(Delivery, row.id)
+            if current is None:
+                return
+            current.attempts += 1
+            current.last_error = str(err)[:500]
+            current.status = SKIPPED if isinstance(err, RecipientBlocked) else FAILED
+            if isinstance(err, RecipientBlocked) and current.user_id is not None:
+                user = await session.get(User, current.user_id)
+                if user is not None and user.blocked_at is None:
+                    user.blocked_at = now
+            hook = self.on_failed.get(row.kind)
+            if hook is not None:
+                await hook(session, current, err)
+        log.info("delivery %s (%s) not sent: %s", row.id, row.kind, err)
+        self._wake.set()
+
+    async def _release(self, row: Delivery, error: str | None, delay: float) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            current = await session.get(Delivery, row.id)
+            if current is not None and current.status == SENDING:
+                current.status = PENDING
+                current.claimed_by = None
+                current.not_before = now + timedelta(seconds=delay)
+                if error:
+                    current.last_error = error
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until nothing due now is pending or being sent (tests, graceful commands)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            now = self.clock.now()
+            async with self.db.session() as session:
+                busy = await session.execute(
+                    select(func.count()).where(
+                        or_(
+                            Delivery.status == SENDING,
+                            and_(Delivery.status == PENDING, Delivery.not_before <= now),
+                        )
+                    )
+                )
+                count = int(busy.scalar_one())
+            if count == 0 and not self._inflight:
+                return
+            self.poke()
+            await asyncio.sleep(0.02)
+        raise TimeoutError("the outbox did not settle")
+
+    async def next_due(self) -> datetime | None:
+        """When the next pending delivery becomes due."""
+        async with self.db.session() as session:
+            result = await session.execute(
+                select(func.min(Delivery.not_before)).where(Delivery.status == PENDING)
+            )
+            value = result.scalar()
+        return value if isinstance(value, datetime) or value is None else None
+
+    async def _announce_next_due(self) -> None:
+        due = await self.next_due()
+        for listener in self.next_due_listeners:
+            listener(due)
+
+    async def counts(self) -> dict[str, int]:
+        """Deliveries by status."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(Delivery.status, func.count()).group_by(Delivery.status)
+            )
+            return {status: int(count) for status, count in rows}
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: about 2, 4, 8 … seconds, at most 15 minutes."""
+    base: float = min(900.0, 2.0 ** max(1, attempt))
+    return base * random.uniform(0.8, 1.2)

@@ -1,0 +1,39 @@
+"""Data retention: old closed tickets, sent deliveries and processed event ids are deleted."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from handlers.context import Services
+from storage.models import Delivery, ProcessedEvent, Ticket
+
+log = logging.getLogger(__name__)
+
+
+async def purge_old_data(services: Services) -> dict[str, int]:
+    """Delete what is past its retention period; returns how many rows went per table."""
+    now = services.clock.now()
+    keep_tickets = timedelta(days=services.settings.ticket_retention_days)
+    removed: dict[str, int] = {}
+    async with services.db.session() as session:
+        result = await session.execute(
+            delete(Ticket).where(Ticket.status == "closed", Ticket.closed_at < now - keep_tickets)
+        )
+        removed["tickets"] = int(getattr(result, "rowcount", 0) or 0)
+        result = await session.execute(
+            delete(Delivery).where(
+                Delivery.status.in_(("sent", "skipped", "failed")),
+                Delivery.created_at < now - timedelta(days=30),
+            )
+        )
+        removed["deliveries"] = int(getattr(result, "rowcount", 0) or 0)
+        result = await session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.received_at < now - timedelta(days=7))
+        )
+        removed["processed_events"] = int(getattr(result, "rowcount", 0) or 0)
+    if any(removed.values()):
+        log.info("retention: removed %s", removed)
+    return removed

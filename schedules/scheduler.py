@@ -1,0 +1,99 @@
+"""APScheduler only wakes things up; the database decides what is due.
+
+One AsyncIOScheduler in the shared event loop runs: a `next-due` date job at the time of the
+earliest pending delivery (moved whenever that changes), a periodic sweep that pokes the
+delivery engine anyway (a safety net after clock jumps or other replicas' work), and the
+periodic jobs features register (escalation, retention).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from schedules.outbox import Clock, DeliveryEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A coroutine run every `seconds`."""
+
+    name: str
+    seconds: float
+    run: Callable[[], Awaitable[object]]
+
+
+class Wakeups:
+    """Owns the scheduler; start after the engine, shut down before it."""
+
+    def __init__(
+        self,
+        engine: DeliveryEngine,
+        clock: Clock,
+        jobs: list[PeriodicJob] | None = None,
+        sweep_seconds: float = 30.0,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.jobs = list(jobs or [])
+        self.sweep_seconds = sweep_seconds
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        engine.next_due_listeners.append(self.schedule_next_due)
+
+    def start(self) -> None:
+        """Start the scheduler with the sweep and the periodic jobs."""
+        self.scheduler.add_job(
+            self.engine.poke,
+            "interval",
+            seconds=self.sweep_seconds,
+            id="sweep",
+            coalesce=True,
+            max_instances=1,
+        )
+        for job in self.jobs:
+            self.scheduler.add_job(
+                self._guarded(job),
+                "interval",
+                seconds=job.seconds,
+                id=job.name,
+                coalesce=True,
+                max_instances=1,
+                next_run_time=datetime.now(UTC) + timedelta(seconds=min(job.seconds, 5.0)),
+            )
+        self.scheduler.start()
+
+    def _guarded(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                await job.run()
+            except Exception:
+                log.exception("periodic job %s failed", job.name)
+
+        return run
+
+    def schedule_next_due(self, due: datetime | None) -> None:
+        """Wake the engine when the earliest pending delivery becomes due."""
+        if due is None or not self.scheduler.running:
+            return
+        delay = (due - self.clock.now()).total_seconds()
+        if delay <= 0:
+            self.engine.poke()
+            return
+        self.scheduler.add_job(
+            self.engine.poke,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=delay),
+            id="next-due",
+            replace_existing=True,
+        )
+
+    def shutdown(self) -> None:
+        """Stop waking anything."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

@@ -1,0 +1,384 @@
+"""Routing and relay end to end: a volunteer on (fake) Telegram, experts in (fake) Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import BotRuntime
+from bot.settings import Settings
+from storage.models import Delivery, Ticket
+from tests.fakes.clock import FakeClock
+from tests.fakes.slack import BOT_USER_ID, FakeSlack, action_body, event_body, sign
+from tests.fakes.telegram import Failure, FakeTelegram
+
+VOLUNTEER = 2001
+WEST = "C00EXAMPLE3"  # Länsi-Suomi: Varsinais-Suomi, Satakunta, Pohjanmaa
+INLAND = "C00EXAMPLE4"  # Sisä-Suomi
+COORDINATION = "C0COORD"
+MONDAY_9 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday 09:00 in Helsinki
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MONDAY_9)
+
+
+@pytest.fixture
+async def bot(
+    channel_settings: Callable[..., Settings], clock: FakeClock
+) -> AsyncIterator[BotRuntime]:
+    runtime = BotRuntime.create(
+        channel_settings(slack_coordination_channel=COORDINATION, show_staff_names=True),
+        clock=clock,
+    )
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+async def _post(bot: BotRuntime, body: str, content_type: str) -> int:
+    assert bot.http is not None
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"http://127.0.0.1:{bot.http.port}/slack/events",
+            data=body,
+            headers={"Content-Type": content_type, **sign(body)},
+        )
+        return response.status
+
+
+async def staff_says(
+    bot: BotRuntime,
+    thread_ts: str,
+    text: str,
+    ts: str,
+    event_id: str | None = None,
+    user: str = "UEXPERT01",
+    channel: str = WEST,
+    **extra: Any,
+) -> None:
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "event_ts": ts,
+        "channel_type": "channel",
+        **extra,
+    }
+    body = event_body(event, event_id or f"Ev{ts.replace('.', '')}")
+    assert await _post(bot, body, "application/json") == 200
+
+
+async def press_in_slack(bot: BotRuntime, action: dict[str, Any], user: str = "UEXPERT01") -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "name": "aino"},
+        "team": {"id": "T00000001"},
+        "api_app_id": "A0001",
+        "channel": {"id": WEST},
+        "container": {"type": "message", "channel_id": WEST},
+        "trigger_id": "t1",
+        "response_url": bot_response_url(bot),
+        "actions": [action],
+    }
+    assert await _post(bot, action_body(payload), "application/x-www-form-urlencoded") == 200
+
+
+def bot_response_url(bot: BotRuntime) -> str:
+    return str(bot.settings.slack_api_url).replace("/api/", "/response/r1")
+
+
+async def card_recorded(bot: BotRuntime, number: int) -> None:
+    """Wait until the bot has stored where the ticket's card is in Slack."""
+    for _ in range(200):
+        async with bot.services.db.session() as session:
+            ticket = await session.get(Ticket, number)
+            if ticket is not None and ticket.slack_ts:
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"ticket {number} card never recorded")
+
+
+async def ask_expert(telegram: FakeTelegram, slack: FakeSlack, text: str) -> tuple[str, int]:
+    """The volunteer asks, confirms the region and sends; returns the card's ts and number."""
+    await telegram.send_text(VOLUNTEER, f"/kysy {text}")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 1)
+    assert "Satakunta" in texts[-1]
+    await telegram.press(VOLUNTEER, "rg:y:06")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 3)
+    assert "Asiantuntija (Länsi-Suomi) näkee tämän" in texts[-1]
+    assert "Maija" in texts[-1] and text in texts[-1]
+    await telegram.press(VOLUNTEER, "tk:send")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 4)
+    assert texts[-1].startswith("Kiitos! Kysymyksesi #")
+    number = int(texts[-1].split("#")[1].split()[0])
+    post = await slack.wait_for(lambda: slack.posts(WEST), what="ticket card")
+    return str(post[-1].result["ts"]), number  # type: ignore[index]
+
+
+async def test_question_reaches_the_right_channel_and_the_reply_comes_back(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, number = await ask_expert(telegram, slack, "Miten haemme avustusta Porissa?")
+    card = slack.posts(WEST)[0]
+    assert f"Kysymys #{number} · Satakunta" in json.dumps(card.params["blocks"], ensure_ascii=False)
+    action_ids = {
+        e["action_id"]
+        for block in card.params["blocks"]
+        if block["type"] == "actions"
+        for e in block["elements"]
+    }
+    assert action_ids == {"ticket_claim", "ticket_reassign", "ticket_close", "ticket_faq_draft"}
+    assert "Kiitos!" in telegram.texts(VOLUNTEER)[-1]
+    assert "arkisin klo 8–16" in telegram.texts(VOLUNTEER)[-1]
+
+    slack.users["UEXPERT01"] = {"real_name": "Aino Asiantuntija", "display_name": "Aino"}
+    await staff_says(bot, card_ts, "Hei! Satakunnan avustushaku on syksyllä.", "1700000100.000100")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert "Satakunnan avustushaku on syksyllä" in texts[-1]
+    assert "Länsi-Suomi, Aino" in texts[-1]
+    await slack.wait_for(
+        lambda: (WEST, "1700000100.000100", "white_check_mark") in slack.reactions(),
+        what="✅ reaction",
+    )
+
+    await telegram.send_text(VOLUNTEER, "Kiitos! Entä milloin päätös tulee?")
+    follow_up = await slack.wait_for(
+        lambda: [p for p in slack.posts(WEST) if "päätös tulee" in p.params.get("text", "")],
+        what="follow-up in the thread",
+    )
+    assert follow_up[0].params["thread_ts"] == card_ts
+    assert "Maija" in follow_up[0].params["text"]
+
+
+async def test_internal_notes_and_own_messages_are_never_relayed(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, _ = await ask_expert(telegram, slack, "Kuka päättää avustuksista Porissa?")
+    before = len(telegram.texts(VOLUNTEER))
+    await staff_says(bot, card_ts, "// kysyn tätä ensin kollegalta", "1700000200.000100")
+    await staff_says(bot, card_ts, "NOTE: älä lupaa rahaa", "1700000201.000100")
+    await staff_says(bot, card_ts, "botin oma viesti", "1700000202.000100", user=BOT_USER_ID)
+    await staff_says(
+        bot, card_ts, "toinen botti", "1700000203.000100", bot_id="B0OTHER", subtype="bot_message"
+    )
+    await staff_says(bot, card_ts, "Vastaus tulee tässä.", "1700000204.000100")
+    texts = await telegram.wait_for_texts(VOLUNTEER, before + 1)
+    await bot.engine.settle()
+    texts = telegram.texts(VOLUNTEER)
+    assert len(texts) == before + 1
+    assert "Vastaus tulee tässä." in texts[-1]
+    assert not any("kollegalta" in t or "lupaa rahaa" in t or "botin" in t for t in texts)
+
+
+async def test_a_slack_event_delivered_twice_is_relayed_once(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, _ = await ask_expert(telegram, slack, "Porissa meillä on kysymys tiloista")
+    for _ in range(2):
+        await staff_says(
+            bot, card_ts, "Tilat kannattaa kysyä kunnalta.", "1700000300.000100", event_id="EvSAME"
+        )
+    await telegram.wait_for_texts(VOLUNTEER, 5)
+    await bot.engine.settle()
+    assert sum("Tilat kannattaa kysyä" in t for t in telegram.texts(VOLUNTEER)) == 1
+
+
+async def test_reassign_moves_the_ticket_with_a_link(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, number = await ask_expert(telegram, slack, "Porin yhdistyksen kysymys tiloista")
+    await card_recorded(bot, number)
+    await press_in_slack(
+        bot,
+        {
+            "type": "static_select",
+            "action_id": "ticket_reassign",
+            "block_id": f"ticket_{number}",
+            "selected_option": {"value": f"{number}:sisa-suomi"},
+        },
+    )
+    moved = await slack.wait_for(lambda: slack.posts(INLAND), what="card in the new channel")
+    blocks = json.dumps(moved[0].params["blocks"], ensure_ascii=False)
+    assert f"Kysymys #{number}" in blocks and "aiempi ketju" in blocks
+    assert slack.ok_calls("chat.getPermalink")
+    notice = await slack.wait_for(
+        lambda: [p for p in slack.posts(WEST) if "siirsi kysymyksen" in p.params.get("text", "")],
+        what="notice in the old thread",
+    )
+    assert notice[0].params["thread_ts"] == card_ts
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert "siirrettiin alueen Sisä-Suomi asiantuntijalle" in texts[-1]
+    assert slack.responses and "siirretty alueelle" in slack.responses[-1]["text"]
+
+    new_ts = str(moved[0].result["ts"])  # type: ignore[index]
+    await staff_says(bot, new_ts, "Sisä-Suomesta hei!", "1700000400.000100", channel=INLAND)
+    texts = await telegram.wait_for_texts(VOLUNTEER, 6)
+    assert "Sisä-Suomesta hei!" in texts[-1]
+
+
+async def test_a_429_is_retried_after_its_retry_after(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, clock: FakeClock
+) -> None:
+    card_ts, _ = await ask_expert(telegram, slack, "Porissa toimiva yhdistys kysyy")
+    telegram.failures.append(
+        Failure(
+            "sendMessage",
+            429,
+            "Too Many Requests: retry after 1",
+            retry_after=1,
+            chat_id=str(VOLUNTEER),
+        )
+    )
+    await staff_says(bot, card_ts, "Tässä vastaus ruuhkan jälkeen.", "1700000500.000100")
+    await telegram.wait_for(lambda: telegram.too_many == 1, what="the 429")
+    clock.advance(seconds=2)
+    bot.engine.poke()
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5, timeout=10)
+    assert sum("ruuhkan jälkeen" in t for t in texts) == 1
+    await slack.wait_for(
+        lambda: (WEST, "1700000500.000100", "white_check_mark") in slack.reactions(),
+        what="✅ after the retry",
+    )
+
+
+async def test_a_blocked_volunteer_is_flagged_in_the_thread(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, _ = await ask_expert(telegram, slack, "Porin kysymys")
+    telegram.blocked.add(str(VOLUNTEER))
+    await staff_says(bot, card_ts, "Tämä ei mene perille.", "1700000600.000100")
+    await slack.wait_for(
+        lambda: (WEST, "1700000600.000100", "warning") in slack.reactions(), what="⚠️"
+    )
+    notice = await slack.wait_for(
+        lambda: [p for p in slack.posts(WEST) if "estänyt botin" in p.params.get("text", "")],
+        what="thread notice",
+    )
+    assert notice[0].params["thread_ts"] == card_ts
+
+
+async def test_close_asks_the_volunteer_for_feedback(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    _, number = await ask_expert(telegram, slack, "Porin kysymys tiloista")
+    await card_recorded(bot, number)
+    await press_in_slack(bot, {"type": "button", "action_id": "ticket_close", "value": str(number)})
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert f"#{number} ratkaistuksi" in texts[-1]
+    assert [b["text"] for b in telegram.buttons(telegram.sent(VOLUNTEER)[-1])] == ["👍", "👎"]
+    updated = await slack.wait_for(lambda: slack.ok_calls("chat.update"), what="card update")
+    assert "suljettu" in json.dumps(updated[-1].params["blocks"], ensure_ascii=False)
+
+
+async def test_restart_between_reply_and_delivery_loses_nothing(
+    channel_settings: Callable[..., Settings],
+    telegram: FakeTelegram,
+    slack: FakeSlack,
+    clock: FakeClock,
+) -> None:
+    settings = channel_settings()
+    first = BotRuntime.create(settings, clock=clock)
+    await first.start()
+    try:
+        card_ts, _ = await ask_expert(telegram, slack, "Porissa kysyttävää")
+        telegram.failures.append(
+            Failure("sendMessage", 502, "Bad Gateway", count=100, chat_id=str(VOLUNTEER))
+        )
+        await staff_says(first, card_ts, "Vastaus, joka jää jonoon.", "1700000700.000100")
+        await telegram.wait_for(
+            lambda: any(
+                c.method == "sendMessage" and "jää jonoon" in str(c.params.get("text"))
+                for c in telegram.calls
+            ),
+            what="a failed attempt",
+        )
+    finally:
+        await first.stop()
+    telegram.failures.clear()
+    assert not any("jää jonoon" in t for t in telegram.texts(VOLUNTEER))
+
+    second = BotRuntime.create(settings, clock=clock)
+    await second.start()
+    try:
+        clock.advance(minutes=30)
+        second.engine.poke()
+        texts = await telegram.wait_for_texts(VOLUNTEER, 5, timeout=10)
+        await second.engine.settle()
+        assert sum("jää jonoon" in t for t in telegram.texts(VOLUNTEER)) == 1
+        assert "jää jonoon" in texts[-1]
+        async with second.services.db.session() as session:
+            pending = [
+                d
+                for d in (await session.execute(select_deliveries())).scalars()
+                if d.status != "sent"
+            ]
+        assert pending == []
+    finally:
+        await second.stop()
+
+
+def select_deliveries() -> Any:
+    from sqlalchemy import select
+
+    return select(Delivery)
+
+
+async def test_unanswered_ticket_escalates_in_office_hours(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, clock: FakeClock
+) -> None:
+    card_ts, number = await ask_expert(telegram, slack, "Porissa odotellaan vastausta")
+    await card_recorded(bot, number)
+    clock.set(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # Monday 16:30: 7 office hours
+    assert await bot.core.desk.escalate() == 0
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))  # Tuesday 10:00: 9 office hours
+    assert await bot.core.desk.escalate() == 1
+    reminder = await slack.wait_for(
+        lambda: [p for p in slack.posts(WEST) if "⏰" in p.params.get("text", "")],
+        what="reminder in the thread",
+    )
+    assert reminder[0].params["thread_ts"] == card_ts
+    assert "<@U00EXAMPLE5>" in reminder[0].params["text"]
+    assert await bot.core.desk.escalate() == 0  # not twice
+    clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # Wednesday 11:00: 18 office hours
+    assert await bot.core.desk.escalate() == 1
+    deputy = await slack.wait_for(
+        lambda: [p for p in slack.posts(WEST) if "🚨" in p.params.get("text", "")],
+        what="deputy in the thread",
+    )
+    assert "<@U00EXAMPLE6>" in deputy[0].params["text"]
+    coordination = await slack.wait_for(lambda: slack.posts(COORDINATION), what="coordination")
+    assert f"#{number}" in coordination[0].params["text"]
+    assert "Avaa ketju" in coordination[0].params["text"]
+
+
+async def test_outside_office_hours_the_volunteer_is_told_when(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, clock: FakeClock
+) -> None:
+    clock.set(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))  # Saturday
+    await ask_expert(telegram, slack, "Porissa viikonloppuna")
+    assert "maanantaina 30.11. klo 8" in telegram.texts(VOLUNTEER)[-1]
+
+
+async def test_status_lists_my_questions(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    _, number = await ask_expert(telegram, slack, "Porin kysymys numero yksi")
+    await telegram.send_text(VOLUNTEER, "/tila")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert f"#{number} · Länsi-Suomi · odottaa vastausta" in texts[-1]
+    async with bot.services.db.session() as session:
+        ticket = await session.get(Ticket, number)
+        assert ticket is not None and ticket.county_code == "06"
