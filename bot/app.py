@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from handlers.context import Clock, Services, SystemClock
 from handlers.core import build_core_feature
+from handlers.events import (
+    EventService,
+    StaffEvents,
+    build_events_feature,
+    build_staff_events_feature,
+)
 from handlers.experts import ExpertDirectory
 from handlers.faq import FaqService, build_faq_features
 from handlers.privacy import build_privacy_feature
@@ -27,6 +33,7 @@ from handlers.tickets import (
     build_ticket_feature,
 )
 from schedules.outbox import DeliveryEngine, Pace, Transport
+from schedules.reminders import ReminderPlanner
 from schedules.retention import purge_old_data
 from schedules.scheduler import PeriodicJob, Wakeups
 from storage.db import Database
@@ -59,6 +66,9 @@ class Core:
     services: Services
     router: Router
     desk: TicketDesk
+    events: EventService
+    staff_events: StaffEvents
+    planner: ReminderPlanner
 
 
 def build_core(services: Services) -> Core:
@@ -69,18 +79,23 @@ def build_core(services: Services) -> Core:
     profile = RegionProfile(services.regions)
     desk = TicketDesk(services, services.regions, services.experts, profile)
     profile.after_region_set(desk.after_region)
+    events = EventService(services, services.regions, services.experts)
     features += [
         build_core_feature(router.commands),
         build_privacy_feature(),
         build_staff_feature(router.commands),
         build_ticket_feature(desk),
         build_staff_ticket_feature(desk),
+        build_events_feature(events),
+        build_staff_events_feature(events),
         profile.feature(),
     ]
     if services.faq is not None:
         features += build_faq_features(services.faq)
     router.features = tuple(features)
-    return Core(services, router, desk)
+    return Core(
+        services, router, desk, events, StaffEvents(events), ReminderPlanner(services, events)
+    )
 
 
 def build_router(services: Services) -> Router:
@@ -132,18 +147,24 @@ class BotRuntime:
         if settings.slack_enabled:
             from bot.slack import SlackChannel, SlackTransport, outbox_client
 
-            slack = SlackChannel(settings, core.router, core.desk)
+            slack = SlackChannel(settings, core.router, core.desk, core.staff_events)
             transports["slack"] = SlackTransport(outbox_client(settings))
         engine = DeliveryEngine(services.db, services.clock, transports, paces)
         engine.on_sent[CARD] = core.desk.card_posted
         engine.on_sent[TO_VOLUNTEER] = core.desk.delivered_to_volunteer
         engine.on_failed[TO_VOLUNTEER] = core.desk.volunteer_unreachable
-        services.outbox_changed = engine.poke
         jobs = [
+            PeriodicJob("reminders", 60.0, core.planner.plan),
             PeriodicJob("escalation", 300.0, core.desk.escalate),
             PeriodicJob("retention", 6 * 3600.0, lambda: purge_old_data(services)),
         ]
         wakeups = Wakeups(engine, services.clock, jobs)
+
+        def changed() -> None:
+            engine.poke()
+            wakeups.run_now("reminders")
+
+        services.outbox_changed = changed
         runtime = cls(settings, core, engine, wakeups, telegram, slack)
         runtime.http = HttpServer(settings, services.db, telegram, slack)
         return runtime

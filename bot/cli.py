@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
         "build", help="after editing the content: rebuild lemma tables and recalibrate"
     )
 
+    events = sub.add_parser("events", help="events: import, list, export")
+    events_sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    events_import = events_sub.add_parser("import", help="import an .ics file or URL (by UID)")
+    events_import.add_argument("source", help="a file path or an http(s) URL")
+    events_list = events_sub.add_parser("list", help="upcoming events")
+    events_list.add_argument("--json", action="store_true")
+    events_export = events_sub.add_parser("export", help="write every event as iCalendar")
+    events_export.add_argument("-o", "--output", help="file to write (default: standard output)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending migrations")
@@ -89,6 +98,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _faq(settings, args)
     if args.command == "route":
         return _route(settings, args.text, args.json)
+    if args.command == "events":
+        return await _events(settings, args)
     raise AssertionError(args.command)
 
 
@@ -273,6 +284,86 @@ async def _faq_misses(settings: Settings, limit: int, as_json: bool) -> int:
             f"{miss.count:>5}  {miss.lang:<4}  {last:<16}  {','.join(miss.kinds):<24}  {miss.text}"
         )
     return 0
+
+
+async def _read_source(source: str) -> bytes:
+    """The bytes of a file or an http(s) URL."""
+    if source.startswith(("http://", "https://")):
+        import aiohttp
+
+        timeout = aiohttp.ClientTimeout(total=60)
+        async with aiohttp.ClientSession(timeout=timeout) as http, http.get(source) as response:
+            if response.status != 200:
+                raise OSError(f"{source} answered HTTP {response.status}")
+            return await response.read()
+    return await asyncio.to_thread(_read_file, source)
+
+
+def _read_file(source: str) -> bytes:
+    from pathlib import Path
+
+    return Path(source).expanduser().read_bytes()
+
+
+async def _events(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_core, build_services
+    from handlers.events import format_when
+    from handlers.ical import IcalError
+    from handlers.messages import Lang
+
+    services = build_services(settings)
+    core = build_core(services)
+    try:
+        await services.db.upgrade()
+        if args.events_command == "import":
+            try:
+                raw = await _read_source(args.source)
+                report = await core.events.import_calendar(raw)
+            except (OSError, IcalError) as err:
+                print(f"sote-bot: cannot import {args.source}: {err}", file=sys.stderr)
+                return 1
+            print(f"imported {args.source}: {report.summary()}")
+            return 0
+        async with services.db.session() as session:
+            if args.events_command == "export":
+                body = await core.events.export_calendar(session)
+                if args.output:
+                    from pathlib import Path
+
+                    await asyncio.to_thread(Path(args.output).write_bytes, body)
+                    print(f"wrote {args.output}", file=sys.stderr)
+                else:
+                    sys.stdout.write(body.decode("utf-8"))
+                return 0
+            found = await core.events.upcoming(session, None, everywhere=True, limit=500)
+            for event, start in found:
+                end = start + (event.end - event.start)
+                when = format_when(start, end, event.all_day, settings.tz, Lang.FI)
+                if args.json:
+                    print(
+                        json.dumps(
+                            {
+                                "id": event.id,
+                                "uid": event.uid,
+                                "title": event.title,
+                                "start": start.isoformat(),
+                                "end": end.isoformat(),
+                                "counties": list(event.counties or []),
+                                "location": event.location,
+                                "url": event.url,
+                                "recurring": bool(event.rrule),
+                            },
+                            ensure_ascii=False,
+                        )
+                    )
+                else:
+                    where = ", ".join(event.counties or []) or "national"
+                    print(f"#{event.id:<4} {when:<32} {where:<12} {event.title}")
+            if not found and not args.json:
+                print("No upcoming events.")
+            return 0
+    finally:
+        await services.db.dispose()
 
 
 async def _db_upgrade(settings: Settings) -> int:

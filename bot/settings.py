@@ -17,45 +17,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from schedules.timing import parse_offsets, parse_quiet_hours
 
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the variables to fix."""
-
-
-def parse_duration(text: str) -> timedelta:
-    """Parse one duration such as `7d`, `2h`, `30m` or `45s`."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 7d, 2h, 30m or 45s")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-
-
-def parse_offsets(text: str) -> tuple[timedelta, ...]:
-    """Parse a comma-separated list of durations, largest first, duplicates removed."""
-    parts = [p for p in text.split(",") if p.strip()]
-    offsets = {parse_duration(p) for p in parts}
-    if any(o <= timedelta(0) for o in offsets):
-        raise ValueError("durations must be positive")
-    return tuple(sorted(offsets, reverse=True))
-
-
-def parse_quiet_hours(text: str) -> tuple[time, time] | None:
-    """Parse `21-08` (or `21:30-07:45`) into local start and end times; empty turns it off."""
-    text = text.strip()
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?", text)
-    if not match:
-        raise ValueError(f"{text!r} is not a range of hours like 21-08")
-    sh, sm, eh, em = (int(g) if g else 0 for g in match.groups())
-    if not (0 <= sh <= 23 and 0 <= eh <= 23 and 0 <= sm <= 59 and 0 <= em <= 59):
-        raise ValueError(f"{text!r}: hours must be 0-23 and minutes 0-59")
-    if (sh, sm) == (eh, em):
-        raise ValueError(f"{text!r}: start and end are the same")
-    return time(sh, sm), time(eh, em)
 
 
 class Settings(BaseSettings):

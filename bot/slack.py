@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -20,6 +21,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack_cards import ticket_card
+from bot.slack_views import (
+    ANNOUNCE_CONFIRM_VIEW,
+    ANNOUNCE_VIEW,
+    EVENT_VIEW,
+    announcement_confirmation,
+    announcement_modal,
+    event_modal,
+    values,
+)
+from handlers.events import EventForm, StaffEvents
 from handlers.messages import Incoming, Platform, Reply, Sender
 from handlers.router import Router
 from handlers.tickets import StaffAction, StaffMessage, TicketDesk
@@ -89,10 +100,17 @@ def reply_text(replies: list[Reply]) -> str:
 class SlackChannel:
     """Bolt app wiring: `/sote` for staff, buttons, and (with tickets) thread replies."""
 
-    def __init__(self, settings: Settings, router: Router, desk: TicketDesk | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        router: Router,
+        desk: TicketDesk | None = None,
+        staff_events: StaffEvents | None = None,
+    ) -> None:
         self.settings = settings
         self.router = router
         self.desk = desk
+        self.staff_events = staff_events
         self._names: dict[str, str] = {}
         self.client = web_client(settings)
         signing = settings.slack_signing_secret
@@ -109,6 +127,9 @@ class SlackChannel:
             self._on_ticket_action
         )
         self.app.event("message")(self._on_message)
+        self.app.view(EVENT_VIEW)(self._on_event_view)
+        self.app.view(ANNOUNCE_VIEW)(self._on_announce_view)
+        self.app.view(ANNOUNCE_CONFIRM_VIEW)(self._on_announce_confirm)
         self.app.error(self._on_error)
         self._socket: AsyncSocketModeHandler | None = None
         self._started = False
@@ -151,6 +172,17 @@ class SlackChannel:
     async def _on_sote(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         text = (command.get("text") or "").strip()
         sub, _, rest = text.partition(" ")
+        if sub.lower() in {"tapahtuma", "event", "tiedote", "announce"} and self.staff_events:
+            await ack()
+            options = self.staff_events.county_options()
+            channel = str(command.get("channel_id", ""))
+            view = (
+                event_modal(options, channel)
+                if sub.lower() in {"tapahtuma", "event"}
+                else announcement_modal(options, channel)
+            )
+            await self.client.views_open(trigger_id=command.get("trigger_id"), view=view)
+            return
         msg = Incoming(
             Sender(Platform.SLACK, command.get("user_id", ""), command.get("user_name")),
             command.get("channel_id", ""),
@@ -239,6 +271,70 @@ class SlackChannel:
             )
         )
         await respond(text=note, response_type="ephemeral", replace_original=False)
+
+    async def _on_event_view(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        assert self.staff_events is not None
+        data = values(view)
+        form = EventForm(
+            title=str(data.get("title", "")),
+            start=str(data.get("start", "")),
+            end=str(data.get("end", "")),
+            description=str(data.get("description", "")),
+            location=str(data.get("location", "")),
+            url=str(data.get("url", "")),
+            counties=list(data.get("counties") or []),
+            reminders=str(data.get("reminders", "")),
+        )
+        user = str((body.get("user") or {}).get("id", ""))
+        event, errors = await self.staff_events.create(form, user)
+        if errors or event is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+        if channel:
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=f"✅ Tapahtuma *{event.title}* tallennettu (#{event.id}). Muistutukset "
+                "lähtevät tilaajille ja alueen kanavalle.",
+            )
+
+    async def _on_announce_view(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        assert self.staff_events is not None
+        data = values(view)
+        user = str((body.get("user") or {}).get("id", ""))
+        text = str(data.get("text", ""))
+        draft = await self.staff_events.draft_announcement(
+            text, list(data.get("counties") or []), user
+        )
+        if isinstance(draft, str):
+            await ack(response_action="errors", errors={"text": draft})
+            return
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
+        await ack(
+            response_action="update",
+            view=announcement_confirmation(draft[0], draft[1], text.strip(), channel),
+        )
+
+    async def _on_announce_confirm(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        assert self.staff_events is not None
+        await ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        queued = await self.staff_events.send_announcement(int(meta.get("draft", 0)))
+        user = str((body.get("user") or {}).get("id", ""))
+        if meta.get("channel"):
+            await self.client.chat_postEphemeral(
+                channel=meta["channel"],
+                user=user,
+                text=f"📢 Tiedote lähtee {queued} tilaajalle.",
+            )
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack request failed", exc_info=error)

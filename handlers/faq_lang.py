@@ -21,6 +21,11 @@ from handlers.textnorm import fold_diacritics, normalize
 LANGUAGE_DIR = Path(__file__).resolve().parent.parent / "storage" / "data" / "language"
 _WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
 _STEMMERS = {Lang.FI: "finnish", Lang.SV: "swedish", Lang.EN: "english"}
+_CLITICS = {
+    Lang.FI: ("kaan", "kään", "kin", "han", "hän", "ko", "kö", "pa", "pä", "ki"),
+    Lang.SV: (),
+    Lang.EN: (),
+}
 _BACK_VOWELS = set("aou")
 
 
@@ -100,8 +105,15 @@ class Analyzer:
     def _stem(self, word: str, lang: Lang) -> str:
         return fold_diacritics(self._stemmers[lang].stemWord(word))
 
-    def _spoken_to_written(self, word: str, lang: Lang) -> str | None:
-        """Written forms of a spoken Finnish word that the lemma table knows (onks → onko)."""
+    def _written_form(self, word: str, lang: Lang) -> str | None:
+        """A form the lemma table knows for an unknown word: clitics removed (jäikö → jäi,
+        meilläkin → meillä) and, for Finnish, spoken forms restored (onks → onko,
+        saanu → saanut, tarkotus → tarkoitus)."""
+        for clitic in _CLITICS.get(lang, ()):
+            if word.endswith(clitic) and len(word) - len(clitic) >= 3:
+                base = word[: -len(clitic)]
+                if self.lemma(base, lang) is not None:
+                    return base
         if lang is not Lang.FI:
             return None
         back = any(ch in _BACK_VOWELS for ch in fold_diacritics(word))
@@ -111,6 +123,8 @@ class Analyzer:
             candidates.append(word + "i")
         if word.endswith("is"):
             candidates.append(word + "i")
+        if word.endswith(("nu", "ny", "lu", "ly", "ru", "ry")):
+            candidates.append(word + "t")
         if word[-1:] in {"l", "s", "n"}:
             vowel = "a" if back else "ä"
             candidates += [word + vowel, word + "l" + vowel, word + "s" + vowel]
@@ -122,21 +136,6 @@ class Analyzer:
         for candidate in candidates:
             if self.lemma(candidate, lang) is not None:
                 return candidate
-        return None
-
-    def _split_compound(self, word: str, lang: Lang) -> tuple[str, str] | None:
-        """Split an unknown Finnish or Swedish compound into two known parts."""
-        if lang is Lang.EN or len(word) < 8:
-            return None
-        for cut in range(len(word) - 3, 3, -1):
-            head, tail = word[:cut], word[cut:]
-            tail_lemma = self.lemma(tail, lang)
-            if tail_lemma is None or len(tail_lemma) < 4:
-                continue
-            if self.lemma(head, lang) is not None or (
-                lang is Lang.SV and head.endswith("s") and self.lemma(head[:-1], lang)
-            ):
-                return head, tail
         return None
 
     def _fuzzy(self, word: str, lang: Lang) -> str | None:
@@ -158,54 +157,48 @@ class Analyzer:
         return match[0] if match else None
 
     def terms(self, word: str, lang: Lang, *, fuzzy: bool = True) -> tuple[str, ...]:
-        """Matching terms of one word: its folded lemma and stem, compound parts, typo fixes."""
+        """Matching terms of one word: its folded lemma and stem; typos corrected when sure.
+
+        Compounds are not split into their parts: matching a part (…raha → raha) was
+        measured to pull questions towards generic entries more often than it helped.
+        """
         key = (lang, word)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = self._terms(word, lang, fuzzy=fuzzy)
+        result = tuple(dict.fromkeys(self._terms(word, lang, fuzzy=fuzzy)))
         if len(self._cache) < 200_000:
             self._cache[key] = result
         return result
 
-    def _terms(self, word: str, lang: Lang, *, fuzzy: bool) -> tuple[str, ...]:
+    def _terms(self, word: str, lang: Lang, *, fuzzy: bool) -> list[str]:
         word = self.lexicon.casual[lang].get(word, word)
         if self.is_stopword(word, lang):
-            return ()
+            return []
         if "-" in word:
-            parts = [p for p in word.split("-") if p]
-            out: list[str] = [fold_diacritics(word.replace("-", ""))]
-            for part in parts:
+            out = [fold_diacritics(word.replace("-", ""))]
+            for part in (p for p in word.split("-") if p):
                 out.extend(self.terms(part, lang, fuzzy=fuzzy))
-            return tuple(dict.fromkeys(out))
+            return out
         lemma = self.lemma(word, lang)
         if lemma is None:
-            written = self._spoken_to_written(word, lang)
+            written = self._written_form(word, lang)
             if written is not None:
                 word, lemma = written, self.lemma(written, lang)
         if lemma is not None and self.is_stopword(lemma, lang):
-            return ()
-        terms = [self._stem(word, lang)]
+            return []
+        stem = self._stem(word, lang)
         if lemma is not None:
-            terms.insert(0, fold_diacritics(lemma))
-            return tuple(dict.fromkeys(terms))
-        compound = self._split_compound(word, lang)
-        if compound is not None:
-            for part in compound:
-                terms.extend(self.terms(part, lang, fuzzy=False))
-            return tuple(dict.fromkeys(terms))
+            return [fold_diacritics(lemma), stem]
         if fuzzy and self.vocabulary:
             near = self._fuzzy(word, lang)
             if near is not None and near != fold_diacritics(word):
-                return self.terms(near, lang, fuzzy=False)
-        return tuple(terms)
+                return list(self.terms(near, lang, fuzzy=False))
+        return [stem]
 
     def analyze(self, text: str, lang: Lang, *, fuzzy: bool = True) -> list[str]:
         """Every matching term of a text, in order."""
-        out: list[str] = []
-        for word in words(text):
-            out.extend(self.terms(word, lang, fuzzy=fuzzy))
-        return out
+        return [term for word in words(text) for term in self.terms(word, lang, fuzzy=fuzzy)]
 
 
 @dataclass

@@ -29,6 +29,18 @@ def _kb_words(kb: KnowledgeBase, lang: Lang) -> set[str]:
     return found
 
 
+def _compound(
+    word: str, full: dict[str, str], forms_of: dict[str, list[str]]
+) -> tuple[str, str | None]:
+    """Split an unknown compound at its longest known last part: (head, last part's lemma)."""
+    for cut in range(3, len(word) - 3):
+        tail = word[cut:]
+        tail_lemma = full.get(tail)
+        if tail_lemma and len(tail_lemma) >= 4 and tail_lemma in forms_of:
+            return word[:cut], tail_lemma
+    return word, None
+
+
 def build_tables(kb: KnowledgeBase, out_dir: Path | None = None) -> dict[Lang, int]:
     """Write `lemmas_fi.tsv` and `lemmas_sv.tsv`; return the number of forms per language."""
     import simplemma
@@ -46,20 +58,20 @@ def build_tables(kb: KnowledgeBase, out_dir: Path | None = None) -> dict[Lang, i
         kb_words = _kb_words(kb, lang)
         table: dict[str, str] = {}
         for word in sorted(kb_words):
-            lemma = simplemma.lemmatize(word, lang=lang.value)
-            table[word] = lemma
-            forms = forms_of.get(lemma)
-            if forms:
-                for form in forms:
-                    table.setdefault(form, lemma)
+            known = full.get(word)
+            if known is not None:
+                table[word] = known
+                for form in forms_of.get(known, ()):
+                    table.setdefault(form, known)
                 continue
-            for cut in range(1, len(lemma) - 3):
-                head, tail = lemma[:cut], lemma[cut:]
-                tail_forms = forms_of.get(tail)
-                if tail_forms and len(tail) >= 4:
-                    for form in tail_forms:
-                        table.setdefault(head + form, lemma)
-                    break
+            head, tail_lemma = _compound(word, full, forms_of)
+            if tail_lemma is None:
+                table[word] = simplemma.lemmatize(word, lang=lang.value)
+                continue
+            compound = head + tail_lemma
+            table[word] = compound
+            for form in forms_of[tail_lemma]:
+                table.setdefault(head + form, compound)
         path = out_dir / f"lemmas_{lang.value}.tsv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")

@@ -7,7 +7,9 @@ a 429 or a timeout loses nothing; Slack events are acted on once (`processed_eve
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -616,6 +618,24 @@ class TicketDesk:
         )
         return row.scalar_one_or_none()
 
+    async def _wait_for_card(self, channel: str, thread_ts: str) -> None:
+        """A reply can race the recording of a card posted a moment ago: give it a few seconds.
+
+        Only threads started in the last minute are waited for, so ordinary threads in the
+        channel cost nothing.
+        """
+        try:
+            age = time.time() - float(thread_ts)
+        except ValueError:
+            return
+        if age > 60:
+            return
+        for delay in (0.1, 0.2, 0.4, 0.8, 1.5):
+            async with self.services.db.session() as session:
+                if await self._ticket_for_thread(session, channel, thread_ts) is not None:
+                    return
+            await asyncio.sleep(delay)
+
     def is_internal_note(self, text: str) -> bool:
         """Whether a thread message is an internal note that must never reach the volunteer."""
         lowered = text.strip().lower()
@@ -627,6 +647,7 @@ class TicketDesk:
             return False
         now = self.services.clock.now()
         relayed = False
+        await self._wait_for_card(msg.channel, msg.thread_ts)
         async with self.services.db.session() as session:
             if not await self._first_time(session, msg.event_id, now):
                 return False

@@ -137,6 +137,41 @@ async def enqueue(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def enqueue_many(
+    session: AsyncSession, rows: list[dict[str, Any]], *, now: datetime, chunk: int = 500
+) -> int:
+    """Queue many messages at once (each row: dedupe_key, channel, kind, recipient, payload,
+    and optionally not_before, user_id, ticket_id); duplicates are skipped; returns how many
+    were new."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    added = 0
+    for start in range(0, len(rows), chunk):
+        values = [
+            {
+                "dedupe_key": row["dedupe_key"][:200],
+                "channel": row["channel"],
+                "kind": row["kind"],
+                "recipient": row["recipient"],
+                "payload": dict(row["payload"]),
+                "status": PENDING,
+                "not_before": row.get("not_before") or now,
+                "attempts": 0,
+                "result": {},
+                "user_id": row.get("user_id"),
+                "ticket_id": row.get("ticket_id"),
+                "created_at": now,
+            }
+            for row in rows[start : start + chunk]
+        ]
+        statement = (
+            insert(Delivery).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        result = await session.execute(statement)
+        added += int(getattr(result, "rowcount", 0) or 0)
+    return added
+
+
 @dataclass
 class Pace:
     """How fast one channel may send: overall rate, and spacing per recipient."""
@@ -352,6 +387,10 @@ class DeliveryEngine:
         state = self._channels.get(row.channel)
         if transport is None or state is None:
             await self._release(row, f"no transport for channel {row.channel!r}", delay=60.0)
+            return
+        expires = (row.payload or {}).get("expires_at")
+        if expires and datetime.fromisoformat(str(expires)) <= self.clock.now():
+            await self._give_up(row, PermanentError("too late: the event has already started"))
             return
         while True:
             now = time.monotonic()

@@ -93,6 +93,14 @@ class Wakeups:
             replace_existing=True,
         )
 
+    def run_now(self, name: str) -> None:
+        """Run a periodic job as soon as possible (something it looks at changed)."""
+        if not self.scheduler.running:
+            return
+        job = self.scheduler.get_job(name)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
     def shutdown(self) -> None:
         """Stop waking anything."""
         if self.scheduler.running:

@@ -192,3 +192,64 @@ class FaqDraft(Base):
     answer: Mapped[str] = mapped_column(String(8000))
     saved_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class Event(Base):
+    """An event of the outreach team (or a recurring series), local to counties or national."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("uid", name="uq_events_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(default=False)
+    location: Mapped[str] = mapped_column(String(500), default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    counties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reminder_offsets: Mapped[str | None] = mapped_column(String(100))
+    sequence: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(16), default="slack")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    last_occurrence: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Subscription(Base):
+    """A volunteer's wish for reminders: of one event, or of all events of their region."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "scope", "event_id", name="uq_subscriptions_target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class Announcement(Base):
+    """A staff message to all subscribers of chosen counties."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(4000))
+    counties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -67,7 +67,7 @@ async def test_invalid_configuration_names_the_variable(tmp_path: Path) -> None:
     assert BOT_TOKEN not in err
     code, _out, err = await _run(["run"], _env(tmp_path, REMINDER_OFFSETS="7 days"))
     assert code == 2
-    assert "REMINDER_OFFSETS: '7 days' is not a duration" in err
+    assert "REMINDER_OFFSETS: invalid reminder offset '7 days'" in err
 
 
 async def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:

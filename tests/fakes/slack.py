@@ -199,7 +199,7 @@ class FakeSlack:
                 self._changed.notify_all()
 
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        return f"{int(time.time())}.{next(self._ts):06d}"
 
     def _result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
