@@ -15,7 +15,16 @@ _TOKEN_PATTERNS = (
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{8,}\b"),  # Slack bot/user tokens
     re.compile(r"\bxapp-[A-Za-z0-9-]{8,}\b"),  # Slack app-level token
 )
-_QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "slack_sdk")
+_QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "aiosqlite",
+    "asyncio",
+    "slack_sdk",
+    "alembic",
+    "telegram.ext.Application",
+)
 
 
 def scrub(message: str, secrets: Iterable[str] = ()) -> str:
