@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.settings import Settings
+from handlers.metrics import METRICS
 from storage.db import Database
+from storage.models import Delivery, Ticket, User
 
 if TYPE_CHECKING:
     from bot.slack import SlackChannel
@@ -33,6 +38,7 @@ class HttpServer:
         self.slack = slack
         self.app = web.Application(client_max_size=1024 * 1024)
         self.app.router.add_get("/healthz", self.healthz)
+        self.app.router.add_get("/metrics", self.metrics)
         if slack is not None and not settings.slack_socket_mode:
             self.app.router.add_post("/slack/events", slack.handle_http)
         if telegram is not None and settings.telegram_mode == "webhook":
@@ -55,6 +61,29 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """Prometheus text format: counters, plus outbox, ticket and user gauges from the DB."""
+        lines = METRICS.render()
+        try:
+            async with self.db.session() as session:
+                gauges = [
+                    ("sotebot_outbox_deliveries", "Outbox rows by status.", Delivery.status),
+                    ("sotebot_tickets", "Tickets by status.", Ticket.status),
+                ]
+                for name, help_text, column in gauges:
+                    rows = await session.execute(select(column, func.count()).group_by(column))
+                    lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+                    lines += [f'{name}{{status="{status}"}} {count}' for status, count in rows]
+                users = (await session.execute(select(func.count()).select_from(User))).scalar()
+                lines += [
+                    "# HELP sotebot_users Users stored.",
+                    "# TYPE sotebot_users gauge",
+                    f"sotebot_users {int(users or 0)}",
+                ]
+        except SQLAlchemyError:
+            lines += ["# database unavailable"]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
     async def healthz(self, request: web.Request) -> web.Response:
         """200 when the database answers and every configured channel is up, else 503."""

@@ -13,6 +13,7 @@ from handlers.faq_kb import Entry, KnowledgeBase, load_knowledge_base
 from handlers.faq_lang import Lexicon
 from handlers.faq_match import Calibration, FaqMatcher, Match, MatchKind
 from handlers.messages import Button, Incoming, Lang, Platform, Reply
+from handlers.metrics import METRICS
 from handlers.router import Command, Feature
 from handlers.texts import Texts
 from storage.models import FaqQuestion, User
@@ -221,6 +222,12 @@ def build_faq_features(faq: FaqService) -> list[Feature]:
 
     async def on_text(msg: Incoming, ctx: Context) -> list[Reply]:
         match = faq.matcher.match(msg.text, default=ctx.lang)
+        METRICS.inc(
+            "sotebot_faq_questions_total",
+            "Questions to the knowledge base, by outcome and language.",
+            kind=match.kind.value,
+            lang=match.lang.value,
+        )
         row = await log(ctx.session, ctx.user, msg.text, match, ctx.now)
         return replies_for(match, row)
 

@@ -11,6 +11,7 @@ from weakref import WeakValueDictionary
 
 from handlers.context import BotError, Context, Handler, Services
 from handlers.messages import Incoming, Lang, Platform, Reply
+from handlers.metrics import METRICS
 from handlers.states import ConvState
 from handlers.texts import text
 from storage.repositories import UserRepository
@@ -100,6 +101,9 @@ class Router:
 
     async def dispatch(self, msg: Incoming) -> list[Reply]:
         """Handle one update and return the replies to send, in order."""
+        METRICS.inc(
+            "sotebot_updates_total", "Updates handled, by channel.", platform=msg.platform.value
+        )
         key = (msg.sender.platform.value, msg.sender.platform_id)
         lock = self._locks.get(key)
         if lock is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,37 @@ from sqlalchemy.engine import make_url
 
 from bot.app import BotRuntime
 from bot.settings import Settings
+from handlers.faq import FaqService
+from handlers.regions import RegionDirectory
 from storage.db import Database
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 POSTGRES_URL = os.environ.get("SOTEBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def load_reference_data_once() -> Iterator[None]:
+    """The knowledge base and regions load in about a second; tests share one copy."""
+    faq_load, regions_load = FaqService.load, RegionDirectory.load
+    faq_cache: dict[Any, FaqService] = {}
+    regions_cache: dict[Any, RegionDirectory] = {}
+
+    def cached_faq(directory: Path | None = None) -> FaqService:
+        if directory not in faq_cache:
+            faq_cache[directory] = faq_load(directory)
+        return faq_cache[directory]
+
+    def cached_regions(data_dir: Path | None = None) -> RegionDirectory:
+        if data_dir not in regions_cache:
+            regions_cache[data_dir] = regions_load(data_dir)
+        return regions_cache[data_dir]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FaqService, "load", staticmethod(cached_faq))
+        patch.setattr(RegionDirectory, "load", staticmethod(cached_regions))
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -141,3 +141,14 @@ async def test_healthz_is_503_when_the_database_is_down(
         await db.dispose()
     assert response.status == 503
     assert body["database"] == "down"
+
+
+async def test_metrics_are_exposed_for_prometheus(bot: BotRuntime, telegram: FakeTelegram) -> None:
+    await telegram.send_text(1005, "/start")
+    await telegram.wait_for_texts(1005, 3)
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(_url(bot, "/metrics"))
+        body = await response.text()
+    assert response.status == 200
+    assert 'sotebot_updates_total{platform="telegram"}' in body
+    assert "sotebot_users 1" in body
