@@ -6,7 +6,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
