@@ -81,7 +81,7 @@ def build_core(services: Services) -> Core:
     profile.after_region_set(desk.after_region)
     events = EventService(services, services.regions, services.experts)
     features += [
-        build_core_feature(router.commands),
+        build_core_feature(router.commands, profile.start_prompt),
         build_privacy_feature(),
         build_staff_feature(router.commands),
         build_ticket_feature(desk),
@@ -91,7 +91,7 @@ def build_core(services: Services) -> Core:
         profile.feature(),
     ]
     if services.faq is not None:
-        features += build_faq_features(services.faq)
+        features += build_faq_features(services.faq, profile.hint_from_text)
     router.features = tuple(features)
     return Core(
         services, router, desk, events, StaffEvents(events), ReminderPlanner(services, events)

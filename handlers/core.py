@@ -24,8 +24,14 @@ def _command_lines(commands: Sequence[Command], lang: Lang) -> str:
     return "\n".join(lines)
 
 
-def build_core_feature(commands: CommandsProvider) -> Feature:
-    """The core feature; `commands` lists the router's commands for the help text."""
+StartExtras = Callable[[Context], Sequence[Reply]]
+
+
+def build_core_feature(
+    commands: CommandsProvider, start_extras: StartExtras | None = None
+) -> Feature:
+    """The core feature; `commands` lists the router's commands for the help text, and
+    `start_extras` adds replies to /start (the region prompt)."""
 
     async def start(msg: Incoming, ctx: Context) -> list[Reply]:
         if msg.args.strip().lower() in {"fi", "sv", "en"}:
@@ -33,11 +39,14 @@ def build_core_feature(commands: CommandsProvider) -> Feature:
             ctx.lang = Lang(ctx.user.language)
         name = f" {ctx.user.first_name}" if ctx.user.first_name else ""
         reset_conversation(ctx)
-        return [
+        replies = [
             Reply(text("start.greeting", ctx.lang, name=name)),
             Reply(text("start.privacy", ctx.lang)),
             Reply(text("start.ask_prompt", ctx.lang)),
         ]
+        if start_extras is not None:
+            replies.extend(start_extras(ctx))
+        return replies
 
     async def help_(msg: Incoming, ctx: Context) -> list[Reply]:
         lines = _command_lines(commands(msg.platform), ctx.lang)

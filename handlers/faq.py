@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,8 +177,12 @@ def _question_lang(row: FaqQuestion, fallback: Lang) -> Lang:
         return fallback
 
 
-def build_faq_features(faq: FaqService) -> list[Feature]:
-    """Free-text questions with suggestion and feedback buttons; `/sote kysy` for staff."""
+PlaceHint = Callable[[Context, str], list[Reply]]
+
+
+def build_faq_features(faq: FaqService, place_hint: PlaceHint | None = None) -> list[Feature]:
+    """Free-text questions with suggestion and feedback buttons; `/sote kysy` for staff.
+    `place_hint` proposes a region found in a question."""
 
     async def log(
         session: AsyncSession, user: User | None, text: str, match: Match, now: Any
@@ -229,7 +234,10 @@ def build_faq_features(faq: FaqService) -> list[Feature]:
             lang=match.lang.value,
         )
         row = await log(ctx.session, ctx.user, msg.text, match, ctx.now)
-        return replies_for(match, row)
+        replies = replies_for(match, row)
+        if place_hint is not None and match.kind in {MatchKind.ANSWER, MatchKind.SUGGESTIONS}:
+            replies += place_hint(ctx, msg.text)
+        return replies
 
     async def on_button(msg: Incoming, ctx: Context) -> list[Reply]:
         assert msg.callback is not None

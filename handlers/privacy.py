@@ -6,6 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context
@@ -13,7 +14,7 @@ from handlers.messages import Attachment, Button, Incoming, Lang, Platform, Repl
 from handlers.router import Command, Feature
 from handlers.states import ConvState
 from handlers.texts import text
-from storage.models import User
+from storage.models import FaqQuestion, Subscription, Ticket, TicketMessage, User
 from storage.repositories import UserRepository
 
 Exporter = Callable[[AsyncSession, User], Awaitable[dict[str, Any]]]
@@ -35,7 +36,56 @@ async def export_profile(session: AsyncSession, user: User) -> dict[str, Any]:
     }
 
 
-def build_privacy_feature(exporters: Sequence[Exporter] = (export_profile,)) -> Feature:
+async def export_activity(session: AsyncSession, user: User) -> dict[str, Any]:
+    """The user's questions, tickets with their messages, and subscriptions."""
+    questions = await session.execute(
+        select(FaqQuestion).where(FaqQuestion.user_id == user.id).order_by(FaqQuestion.id)
+    )
+    tickets = await session.execute(
+        select(Ticket).where(Ticket.user_id == user.id).order_by(Ticket.id)
+    )
+    exported_tickets = []
+    for ticket in tickets.scalars():
+        messages = await session.execute(
+            select(TicketMessage)
+            .where(
+                TicketMessage.ticket_id == ticket.id,
+                TicketMessage.direction.in_(("volunteer", "staff")),
+            )
+            .order_by(TicketMessage.id)
+        )
+        exported_tickets.append(
+            {
+                "number": ticket.id,
+                "status": ticket.status,
+                "county_code": ticket.county_code,
+                "shown_to_staff_as": ticket.display_name,
+                "created_at": ticket.created_at.isoformat(),
+                "messages": [
+                    {"from": m.direction, "text": m.text, "at": m.created_at.isoformat()}
+                    for m in messages.scalars()
+                ],
+            }
+        )
+    subscriptions = await session.execute(
+        select(Subscription).where(Subscription.user_id == user.id).order_by(Subscription.id)
+    )
+    return {
+        "questions": [
+            {"text": q.text, "language": q.lang, "outcome": q.kind, "at": q.created_at.isoformat()}
+            for q in questions.scalars()
+        ],
+        "questions_to_experts": exported_tickets,
+        "reminder_subscriptions": [
+            {"scope": s.scope, "event_id": s.event_id, "since": s.created_at.isoformat()}
+            for s in subscriptions.scalars()
+        ],
+    }
+
+
+def build_privacy_feature(
+    exporters: Sequence[Exporter] = (export_profile, export_activity),
+) -> Feature:
     """The privacy feature; each exporter adds one part of the user's data."""
 
     async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:

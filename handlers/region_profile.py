@@ -27,6 +27,14 @@ T = Texts(
             Lang.SV: "Ditt område är nu {county}.",
             Lang.EN: "Your region is now {county}.",
         },
+        "region.start_prompt": {
+            Lang.FI: "Mistä päin yhdistyksesi on? Kun tiedän alueesi, ohjaan kysymyksesi oikealle "
+            "asiantuntijalle ja kerron alueesi tapahtumista.",
+            Lang.SV: "Var finns din förening? När jag vet ditt område skickar jag dina frågor till "
+            "rätt expert och berättar om evenemang i området.",
+            Lang.EN: "Where is your association? Once I know your region, I'll pass your questions "
+            "to the right expert and tell you about events there.",
+        },
         "region.choose_county": {
             Lang.FI: "Valitse hyvinvointialue:",
             Lang.SV: "Välj välfärdsområde:",
@@ -121,6 +129,21 @@ class RegionProfile:
                 request_location=T("region.share_location", ctx.lang),
             )
         ]
+
+    def start_prompt(self, ctx: Context) -> list[Reply]:
+        """The region menu for /start, if the user has no region yet."""
+        if ctx.user.county_code:
+            return []
+        return self.menu(ctx, T("region.start_prompt", ctx.lang))
+
+    def hint_from_text(self, ctx: Context, message: str) -> list[Reply]:
+        """Propose the region a question mentions, if the user has none saved yet."""
+        if ctx.user.county_code:
+            return []
+        match = self.regions.resolve(message)
+        if match.status is not RegionStatus.RESOLVED:
+            return []
+        return self.propose(ctx, match)
 
     def propose(self, ctx: Context, match: RegionMatch) -> list[Reply]:
         """Ask the user to confirm a region found in text or from a location."""

@@ -186,3 +186,15 @@ async def test_bundled_knowledge_base_passes_the_check(tmp_path: Path) -> None:
     code, out, err = await _run(["faq", "check"], b"", tmp_path)
     assert code == 0, err
     assert "topics covered: 51/51" in out
+
+
+async def test_a_place_in_a_question_is_proposed_as_the_region(
+    app: tuple[Services, Router],
+) -> None:
+    chat = Chat(app[1])
+    await chat.say("Miten haemme avustusta hyvinvointialueelta? Toimimme Porissa.")
+    assert "Pori kuuluu alueeseen Satakunta. Onko tämä alueesi?" in chat.text()
+    await chat.press("Kyllä")
+    assert "Alueeksesi on tallennettu Satakunta" in chat.text()
+    await chat.say("Entä Tampereella?")
+    assert "Onko tämä alueesi" not in chat.text()

@@ -152,3 +152,58 @@ async def test_metrics_are_exposed_for_prometheus(bot: BotRuntime, telegram: Fak
     assert response.status == 200
     assert 'sotebot_updates_total{platform="telegram"}' in body
     assert "sotebot_users 1" in body
+
+
+async def test_start_prompts_for_the_region(bot: BotRuntime, telegram: FakeTelegram) -> None:
+    await telegram.send_text(1006, "/start")
+    texts = await telegram.wait_for_texts(1006, 4)
+    assert "Mistä päin yhdistyksesi on?" in texts[3]
+    areas = [b["text"] for b in telegram.buttons(telegram.sent(1006)[3])]
+    assert "Etelä-Suomi" in areas and len(areas) == 5
+
+
+async def test_webhook_mode_checks_the_secret_token(
+    make_settings: Callable[..., Settings], telegram: FakeTelegram
+) -> None:
+    from tests.fakes.telegram import TOKEN
+
+    settings = make_settings(
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=telegram.base_url,
+        telegram_mode="webhook",
+        telegram_webhook_url="https://bot.example.fi/telegram/webhook",
+        telegram_webhook_secret="s3cret-token_1",
+    )
+    runtime = BotRuntime.create(settings)
+    await runtime.start()
+    try:
+        assert telegram.webhook is not None
+        assert telegram.webhook["secret_token"] == "s3cret-token_1"
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": 1007, "type": "private"},
+                "from": {"id": 1007, "is_bot": False, "first_name": "Maija", "language_code": "fi"},
+                "text": "/apua",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            forged = await http.post(
+                _url(runtime, "/telegram/webhook"),
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            )
+            assert forged.status == 401
+            accepted = await http.post(
+                _url(runtime, "/telegram/webhook"),
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"},
+            )
+            assert accepted.status == 200
+        texts = await telegram.wait_for_texts(1007, 1)
+        assert "Näin voin auttaa" in texts[0]
+    finally:
+        await runtime.stop()
