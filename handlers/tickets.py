@@ -858,15 +858,19 @@ class TicketDesk:
     ) -> None:
         """A staff reply reached the volunteer: ✅ on the Slack message."""
         target = (delivery.payload or {}).get("reply_to")
-        if not target:
-            return
+        if target:
+            await self._react(session, delivery, target, "white_check_mark")
+
+    async def _react(
+        self, session: AsyncSession, delivery: Delivery, target: dict[str, str], emoji: str
+    ) -> None:
         await enqueue(
             session,
-            dedupe_key=f"reaction:{target['channel']}:{target['ts']}:ok",
+            dedupe_key=f"reaction:{target['channel']}:{target['ts']}:{emoji}",
             channel="slack",
             kind=REACTION,
             recipient=str(target["channel"]),
-            payload={"op": "react", "ts": target["ts"], "name": "white_check_mark"},
+            payload={"op": "react", "ts": target["ts"], "name": emoji},
             now=self.services.clock.now(),
             ticket_id=delivery.ticket_id,
         )
@@ -879,16 +883,7 @@ class TicketDesk:
         if not target or delivery.ticket_id is None:
             return
         now = self.services.clock.now()
-        await enqueue(
-            session,
-            dedupe_key=f"reaction:{target['channel']}:{target['ts']}:warning",
-            channel="slack",
-            kind=REACTION,
-            recipient=str(target["channel"]),
-            payload={"op": "react", "ts": target["ts"], "name": "warning"},
-            now=now,
-            ticket_id=delivery.ticket_id,
-        )
+        await self._react(session, delivery, target, "warning")
         ticket = await session.get(Ticket, delivery.ticket_id)
         if ticket is None:
             return

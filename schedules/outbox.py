@@ -22,7 +22,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -453,12 +453,10 @@ class DeliveryEngine:
 
     async def _retry(self, row: Delivery, err: TransientError) -> None:
         now = self.clock.now()
-        async with self.db.session() as session:
-            current = await session.get(Delivery, row.id)
-            if current is None:
+        async with self._attempt(row, err) as attempt:
+            if attempt is None:
                 return
-            current.attempts += 1
-            current.last_error = str(err)[:500]
+            session, current = attempt
             if current.attempts >= self.max_attempts:
                 current.status = FAILED
                 hook = self.on_failed.get(row.kind)
@@ -472,14 +470,24 @@ class DeliveryEngine:
             current.not_before = now + timedelta(seconds=delay)
         log.info("delivery %s (%s) will be retried in %.1f s: %s", row.id, row.kind, delay, err)
 
-    async def _give_up(self, row: Delivery, err: DeliveryError) -> None:
-        now = self.clock.now()
+    @contextlib.asynccontextmanager
+    async def _attempt(
+        self, row: Delivery, err: DeliveryError
+    ) -> AsyncIterator[tuple[AsyncSession, Delivery] | None]:
+        """The row, reloaded in a new session, with the failed attempt counted."""
         async with self.db.session() as session:
             current = await session.get(Delivery, row.id)
-            if current is None:
+            if current is not None:
+                current.attempts += 1
+                current.last_error = str(err)[:500]
+            yield (session, current) if current is not None else None
+
+    async def _give_up(self, row: Delivery, err: DeliveryError) -> None:
+        now = self.clock.now()
+        async with self._attempt(row, err) as attempt:
+            if attempt is None:
                 return
-            current.attempts += 1
-            current.last_error = str(err)[:500]
+            session, current = attempt
             current.status = SKIPPED if isinstance(err, RecipientBlocked) else FAILED
             if isinstance(err, RecipientBlocked) and current.user_id is not None:
                 user = await session.get(User, current.user_id)
