@@ -184,6 +184,7 @@ class FaqMatcher:
     """Answers `match(text)`; everything is built once, in memory, at start-up."""
 
     mix: tuple[float, float, float] = (0.25, 0.5, 0.25)
+    out_of_scope_mix: tuple[float, float, float] = (0.7, 0.2, 0.1)
     presence_full: float = 0.15
 
     def presence(self, share: float) -> float:
@@ -350,13 +351,16 @@ class FaqMatcher:
                 entry_cover[number] += weight * share
             for number in mentioned | presence.keys():
                 answer_cover[number] += weight
-        w_phrasing, w_entry, w_answer = self.mix
         results: list[Ranked] = []
         for number, phrasing_score in best_phrasing.items():
+            entry = self.entries[number]
+            # Out-of-scope intents are broad on purpose: their phrasings vary so much that
+            # entry-wide word presence says little, so their best phrasing decides.
+            mix = self.out_of_scope_mix if entry.kind == "out_of_scope" else self.mix
             covered = entry_cover[number] / query_weight
             answered = answer_cover[number] / query_weight
-            score = w_phrasing * phrasing_score + w_entry * covered + w_answer * answered
-            results.append(Ranked(self.entries[number], score, phrasing_score, covered, answered))
+            score = mix[0] * phrasing_score + mix[1] * covered + mix[2] * answered
+            results.append(Ranked(entry, score, phrasing_score, covered, answered))
         results.sort(key=lambda r: r.score, reverse=True)
         return results[:limit], stats
 
