@@ -53,7 +53,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         settings=settings,
         db=Database(settings.database_url),
         clock=clock or SystemClock(),
-        faq=FaqService.load(settings.faq_dir),
+        faq=FaqService.load(settings.faq_dir, regions),
         regions=regions,
         experts=ExpertDirectory.load(settings.experts_file, regions),
     )

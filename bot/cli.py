@@ -242,7 +242,10 @@ async def _faq(settings: Settings, args: argparse.Namespace) -> int:
         out_dir = settings.faq_dir  # None: the bundled language folder
         sizes = build_tables(kb, out_dir)
         print("lemma tables: " + ", ".join(f"{lang.value} {n} forms" for lang, n in sizes.items()))
-        calibration = calibrate(kb, out_dir)
+        from handlers.faq import place_masker
+        from handlers.regions import RegionDirectory
+
+        calibration = calibrate(kb, out_dir, places=place_masker(RegionDirectory.load()))
         print(f"calibration: {json.dumps(calibration['fitted_on'])}")
         return 0
     return await _faq_misses(settings, args.limit, args.json)

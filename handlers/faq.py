@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.context import Context
 from handlers.faq_kb import Entry, KnowledgeBase, load_knowledge_base
 from handlers.faq_lang import Lexicon
-from handlers.faq_match import Calibration, FaqMatcher, Match, MatchKind
+from handlers.faq_match import PLACE_TOKEN, Calibration, FaqMatcher, Match, MatchKind
 from handlers.messages import Button, Incoming, Lang, Platform, Reply
 from handlers.metrics import METRICS
+from handlers.regions import RegionDirectory
 from handlers.router import Command, Feature
 from handlers.texts import Texts
 from storage.models import FaqQuestion, User
@@ -128,11 +129,20 @@ class FaqService:
     matcher: FaqMatcher
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> FaqService:
+    def load(
+        cls, directory: Path | None = None, regions: RegionDirectory | None = None
+    ) -> FaqService:
         """Load and index the knowledge base (FAQ_DIR or the bundled one)."""
         kb = load_knowledge_base(directory)
         lexicon = Lexicon.load(tables=directory)
-        return cls(kb, FaqMatcher(kb, lexicon, calibration=Calibration.load(directory)))
+        matcher = FaqMatcher(
+            kb,
+            lexicon,
+            calibration=Calibration.load(directory),
+            places=place_masker(regions or RegionDirectory.load()),
+        )
+        matcher.match("hyvinvointialue")  # warm the caches: no slow first question
+        return cls(kb, matcher)
 
     def reply_text(self, match: Match) -> str:
         """The text the bot answers with for a match."""
@@ -163,6 +173,16 @@ class FaqService:
             "suggestions": [e.id for e in match.suggestions],
             "sources": list(entry.sources) if entry else [],
         }
+
+
+def place_masker(regions: RegionDirectory) -> Callable[[str], str]:
+    """Text with place names (except Helsinki, a topic of its own) as one token."""
+    keep = frozenset({"90"})
+
+    def mask(text: str) -> str:
+        return regions.mask_places(text, PLACE_TOKEN, keep)
+
+    return mask
 
 
 def answer_text(entry: Entry, lang: Lang) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,10 +151,13 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[dict[str, str]]:
 
 
 def calibrate(
-    kb: KnowledgeBase, out_dir: Path | None = None, questions: list[dict[str, str]] | None = None
+    kb: KnowledgeBase,
+    out_dir: Path | None = None,
+    questions: list[dict[str, str]] | None = None,
+    places: Callable[[str], str] | None = None,
 ) -> dict[str, object]:
     """Fit and write `calibration.json`; return what was written with its figures."""
-    matcher = FaqMatcher(kb, Lexicon.load(tables=out_dir), calibration=Calibration())
+    matcher = FaqMatcher(kb, Lexicon.load(tables=out_dir), calibration=Calibration(), places=places)
     questions = load_questions() if questions is None else questions
     realistic = question_samples(matcher, questions, weight=8.0)
     held_out = held_out_samples(matcher, weight=1.0)

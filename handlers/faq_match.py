@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,9 @@ from handlers.faq_kb import Entry, KnowledgeBase
 from handlers.faq_lang import LANGUAGE_DIR, Analyzer, LanguageGuesser, Lexicon, words
 from handlers.messages import Lang
 from handlers.textnorm import fold_diacritics, normalize
+
+PLACE_TOKEN = "xplacex"
+PLACE_UNIT: frozenset[str] = frozenset({"@place"})
 
 
 class MatchKind(StrEnum):
@@ -197,12 +201,16 @@ class FaqMatcher:
         lexicon: Lexicon | None = None,
         cues: Cues | None = None,
         calibration: Calibration | None = None,
+        places: Callable[[str], str] | None = None,
     ) -> None:
         self.kb = kb
         self.entries = kb.entries
         self.lexicon = lexicon or Lexicon.load()
         self.cues = cues or Cues.load()
         self.calibration = calibration or Calibration.load()
+        # Place names become one token, so "which county does <town> belong to" matches
+        # whatever town is named (Helsinki stays: it is a topic of its own).
+        self.places = places or (lambda text: text)
         self.analyzer = Analyzer(self.lexicon)
         self.guesser = LanguageGuesser()
         samples: dict[Lang, list[str]] = {lang: [] for lang in Lang}
@@ -220,7 +228,10 @@ class FaqMatcher:
 
     def _units(self, text: str, lang: Lang, *, fuzzy: bool) -> list[Unit]:
         units: list[Unit] = []
-        for word in words(text):
+        for word in words(self.places(text)):
+            if word == PLACE_TOKEN:
+                units.append(PLACE_UNIT)
+                continue
             parts = [p for p in word.split("-") if p]
             if len(parts) > 1:
                 for part in parts[:-1]:

@@ -1029,6 +1029,31 @@ class RegionDirectory:
 
     # -- free text ----------------------------------------------------------------------------
 
+    def mask_places(self, text: str, token: str, keep: frozenset[str] = frozenset()) -> str:
+        """Replace every place name found with certainty by `token` (for matching questions
+        about "my municipality" whatever its name); places in counties `keep` stay."""
+        unified = unify_punctuation(text)
+        words = _split_words(unified)
+        if not words:
+            return text
+        hits, _ = self._exact_hits(words)
+        spans = sorted(
+            (h.start, h.end)
+            for h in hits
+            if h.strength is _Strength.STRONG and not set(h.target.counties) & keep
+        )
+        if not spans:
+            return text
+        pieces: list[str] = []
+        position = 0
+        for start, end in spans:
+            if start < position:
+                continue
+            pieces += [unified[position:start], token]
+            position = end
+        pieces.append(unified[position:])
+        return "".join(pieces)
+
     def resolve(self, text: str) -> RegionMatch:
         """Resolve a free-text message to a county (or ask, or say it is outside)."""
         unified = unify_punctuation(text)

@@ -31,9 +31,9 @@ def load_reference_data_once() -> Iterator[None]:
     faq_cache: dict[Any, FaqService] = {}
     regions_cache: dict[Any, RegionDirectory] = {}
 
-    def cached_faq(directory: Path | None = None) -> FaqService:
+    def cached_faq(directory: Path | None = None, regions: Any = None) -> FaqService:
         if directory not in faq_cache:
-            faq_cache[directory] = faq_load(directory)
+            faq_cache[directory] = faq_load(directory, regions)
         return faq_cache[directory]
 
     def cached_regions(data_dir: Path | None = None) -> RegionDirectory:
