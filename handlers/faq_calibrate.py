@@ -131,15 +131,17 @@ def rates(samples: list[Sample], model: Calibration, tau: float) -> tuple[float,
     return right, rejected
 
 
-def choose_threshold(samples: list[Sample], model: Calibration) -> float:
-    """The answer threshold that best balances right answers and rejected off-topic."""
-    best, best_value = 0.5, -1.0
-    for step in range(2, 96):
-        tau = step / 100
-        right, rejected = rates(samples, model, tau)
-        value = min(right, rejected) + 0.1 * (right + rejected)
-        if value > best_value:
-            best, best_value = tau, value
+def choose_thresholds(samples: list[Sample], weights: tuple[float, ...]) -> Calibration:
+    """The answer threshold and tie margin that best balance right answers and rejected
+    off-topic questions."""
+    best, best_value = Calibration(weights=weights), -1.0
+    for tie in (0.0, 0.005, 0.01, 0.02, 0.03):
+        for step in range(2, 96):
+            model = Calibration(weights=weights, answer=step / 100, tie=tie)
+            right, rejected = rates(samples, model, model.answer)
+            value = min(right, rejected) + 0.1 * (right + rejected)
+            if value > best_value:
+                best, best_value = model, value
     return best
 
 
@@ -162,10 +164,12 @@ def calibrate(
     realistic = question_samples(matcher, questions, weight=8.0)
     held_out = held_out_samples(matcher, weight=1.0)
     weights = fit(held_out + realistic)
-    model = Calibration(weights=weights)
     tuning = realistic or held_out
-    answer = choose_threshold(tuning, model)
-    final = Calibration(weights=weights, answer=answer, suggest=round(answer / 3, 3))
+    chosen = choose_thresholds(tuning, weights)
+    answer = chosen.answer
+    final = Calibration(
+        weights=weights, answer=answer, suggest=round(answer / 3, 3), tie=chosen.tie
+    )
     right, rejected = rates(tuning, final, answer)
     kb_right, kb_rejected = rates(held_out, final, answer)
     result: dict[str, object] = {

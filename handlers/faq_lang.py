@@ -81,14 +81,15 @@ class Analyzer:
     _stemmers: dict[Lang, Stemmer.Stemmer] = field(default_factory=dict)
     _cache: dict[tuple[Lang, str], tuple[str, ...]] = field(default_factory=dict)
     _fuzzy_pool: dict[Lang, list[str]] = field(default_factory=dict)
-    _folded_lemmas: dict[Lang, dict[str, str]] = field(default_factory=dict)
+    _folded_lemmas: dict[Lang, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stemmers = {lang: Stemmer.Stemmer(name) for lang, name in _STEMMERS.items()}
         for lang in Lang:
-            self._folded_lemmas[lang] = {
-                fold_diacritics(form): lemma for form, lemma in self.lexicon.lemmas[lang].items()
-            }
+            folded: dict[str, set[str]] = {}
+            for form, lemma in self.lexicon.lemmas[lang].items():
+                folded.setdefault(fold_diacritics(form), set()).add(lemma)
+            self._folded_lemmas[lang] = {k: tuple(sorted(v)) for k, v in folded.items()}
 
     def is_stopword(self, word: str, lang: Lang) -> bool:
         """Whether `word` carries no meaning for matching."""
@@ -96,11 +97,16 @@ class Analyzer:
 
     def lemma(self, word: str, lang: Lang) -> str | None:
         """The dictionary form of `word` from the lemma table, also when typed without ä/ö."""
-        table = self.lexicon.lemmas[lang]
-        found = table.get(word)
-        if found is None:
-            found = self._folded_lemmas[lang].get(fold_diacritics(word))
-        return found
+        lemmas = self.lemmas(word, lang)
+        return lemmas[0] if lemmas else None
+
+    def lemmas(self, word: str, lang: Lang) -> tuple[str, ...]:
+        """Every dictionary form `word` can be: typed without ä/ö/å, a word can stand for
+        several (varden: vården or värden), and all of them are kept."""
+        found = self.lexicon.lemmas[lang].get(word)
+        if found is not None:
+            return (found,)
+        return self._folded_lemmas[lang].get(fold_diacritics(word), ())
 
     def _stem(self, word: str, lang: Lang) -> str:
         return fold_diacritics(self._stemmers[lang].stemWord(word))
@@ -180,16 +186,16 @@ class Analyzer:
             for part in (p for p in word.split("-") if p):
                 out.extend(self.terms(part, lang, fuzzy=fuzzy))
             return out
-        lemma = self.lemma(word, lang)
-        if lemma is None:
+        lemmas = self.lemmas(word, lang)
+        if not lemmas:
             written = self._written_form(word, lang)
             if written is not None:
-                word, lemma = written, self.lemma(written, lang)
-        if lemma is not None and self.is_stopword(lemma, lang):
+                word, lemmas = written, self.lemmas(written, lang)
+        if lemmas and all(self.is_stopword(lemma, lang) for lemma in lemmas):
             return []
         stem = self._stem(word, lang)
-        if lemma is not None:
-            return [fold_diacritics(lemma), stem]
+        if lemmas:
+            return [*(fold_diacritics(lemma) for lemma in lemmas), stem]
         if fuzzy and self.vocabulary:
             near = self._fuzzy(word, lang)
             if near is not None and near != fold_diacritics(word):
