@@ -123,7 +123,7 @@ def rates(samples: list[Sample], model: Calibration, tau: float) -> tuple[float,
         return (
             not s.out_of_scope_top
             and model.probability(s.features) >= tau
-            and s.features[1] >= model.tie
+            and s.features[1] > model.tie
         )
 
     right = sum(1 for s in in_scope if s.correct and answered(s)) / max(1, len(in_scope))

@@ -26,6 +26,7 @@ from handlers.faq_lang import LANGUAGE_DIR, Analyzer, LanguageGuesser, Lexicon, 
 from handlers.messages import Lang
 from handlers.textnorm import fold_diacritics, normalize
 
+ONE_WORD_TIE = 0.05
 PLACE_TOKEN = "xplacex"
 PLACE_UNIT: frozenset[str] = frozenset({"@place"})
 
@@ -386,7 +387,10 @@ class FaqMatcher:
             return Match(MatchKind.OFF_TOPIC, lang, confidence, (top,), out_of_scope=top.entry)
         answers = [r for r in ranked if r.entry.kind == "answer"]
         features = decision_features(ranked, stats)
-        if confidence >= calibration.answer and features[1] >= calibration.tie:
+        # A tie with an entry of another topic is never answered: either could be meant.
+        # Neither is a one-word question that several topics fit about equally well.
+        tie = max(calibration.tie, ONE_WORD_TIE if stats.units <= 1 else 0.0)
+        if confidence >= calibration.answer and features[1] > tie:
             return Match(MatchKind.ANSWER, lang, confidence, (top,))
         if confidence >= calibration.suggest:
             offered = tuple(r for r in answers if r.score >= calibration.suggestion_floor)[:3]
