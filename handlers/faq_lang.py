@@ -88,7 +88,8 @@ class Analyzer:
         for lang in Lang:
             folded: dict[str, set[str]] = {}
             for form, lemma in self.lexicon.lemmas[lang].items():
-                folded.setdefault(fold_diacritics(form), set()).add(lemma)
+                key = form if form.isascii() else fold_diacritics(form)
+                folded.setdefault(key, set()).add(lemma)
             self._folded_lemmas[lang] = {k: tuple(sorted(v)) for k, v in folded.items()}
 
     def is_stopword(self, word: str, lang: Lang) -> bool:

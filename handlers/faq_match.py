@@ -217,8 +217,7 @@ class FaqMatcher:
         samples: dict[Lang, list[str]] = {lang: [] for lang in Lang}
         for entry in self.entries:
             for lang in Lang:
-                text = entry.text(lang)
-                samples[lang].extend((*text.phrasings(), text.answer))
+                samples[lang].extend(entry.text(lang).phrasings())
         self.guesser.train(samples, self.lexicon.stopwords)
         self._index: dict[Lang, _LangIndex] = {}
         for lang in Lang:
@@ -227,9 +226,9 @@ class FaqMatcher:
             lang: {t for t in index.idf if len(t) >= 4} for lang, index in self._index.items()
         }
 
-    def _units(self, text: str, lang: Lang, *, fuzzy: bool) -> list[Unit]:
+    def _units(self, text: str, lang: Lang, *, fuzzy: bool, places: bool = True) -> list[Unit]:
         units: list[Unit] = []
-        for word in words(self.places(text)):
+        for word in words(self.places(text) if places else text):
             if word == PLACE_TOKEN:
                 units.append(PLACE_UNIT)
                 continue
@@ -269,7 +268,7 @@ class FaqMatcher:
                 share = self.presence(count / max(1, total))
                 index.entry_postings.setdefault(term, []).append((number, share))
             answer_terms: set[str] = set()
-            for unit in self._units(text.answer, lang, fuzzy=False):
+            for unit in self._units(text.answer, lang, fuzzy=False, places=False):
                 answer_terms |= unit
             for term in answer_terms:
                 index.answer_postings.setdefault(term, []).append(number)

@@ -713,6 +713,9 @@ def _load_shapes(path: Path) -> tuple[_Shape, ...]:
 # Directory
 
 
+_PLAIN_WORD = re.compile(r"[a-z0-9]+(?:[-:][a-z0-9]+)*")
+
+
 class RegionDirectory:
     """Counties, collaborative areas and municipalities with a free-text resolver."""
 
@@ -737,6 +740,7 @@ class RegionDirectory:
         self._shapes = tuple(shapes)
         self._exact: dict[str, list[_Entry]] = defaultdict(list)
         self._folded: dict[str, list[_Entry]] = defaultdict(list)
+        self._first_words: frozenset[str] | None = None
         self._demonyms: dict[str, list[_Entry]] = defaultdict(list)
         self._swedish_stems: dict[str, list[_Entry]] = defaultdict(list)
         self._fuzzy_exact: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -1031,7 +1035,16 @@ class RegionDirectory:
 
     def mask_places(self, text: str, token: str, keep: frozenset[str] = frozenset()) -> str:
         """Replace every place name found with certainty by `token` (for matching questions
-        about "my municipality" whatever its name); places in counties `keep` stay."""
+        about "my municipality" whatever its name); places in counties `keep` stay.
+
+        Only surface forms in the name index count (not the compound and demonym fallbacks
+        of `resolve`), which lets most texts be skipped after a cheap word check.
+        """
+        if self._first_words is None:
+            self._first_words = frozenset(key.split(" ", 1)[0] for key in self._folded)
+        folded_words = _PLAIN_WORD.findall(fold_diacritics(text.lower()))
+        if not any(word in self._first_words for word in folded_words):
+            return text
         unified = unify_punctuation(text)
         words = _split_words(unified)
         if not words:
