@@ -188,7 +188,7 @@ class Cues:
 class FaqMatcher:
     """Answers `match(text)`; everything is built once, in memory, at start-up."""
 
-    mix: tuple[float, float, float] = (0.25, 0.5, 0.25)
+    mix: tuple[float, float, float] = (0.4, 0.4, 0.2)
     out_of_scope_mix: tuple[float, float, float] = (0.7, 0.2, 0.1)
     presence_full: float = 0.15
 
