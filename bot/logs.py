@@ -25,6 +25,9 @@ _QUIET_LOGGERS = (
     "alembic",
     "telegram.ext.Application",
 )
+# Flood-limit errors are handled (the outbox pauses and reschedules); the limiter's own
+# ERROR log with a traceback for each would only alarm operators.
+_SILENCED_LOGGERS = ("telegram.ext.AIORateLimiter",)
 
 
 def scrub(message: str, secrets: Iterable[str] = ()) -> str:
@@ -95,3 +98,5 @@ def configure_logging(
     root.setLevel(level)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in _SILENCED_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

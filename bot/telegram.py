@@ -157,7 +157,9 @@ class TelegramChannel:
             .base_url(base_url)
             .base_file_url(file_url)
             .rate_limiter(
-                AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=3)
+                # No retries inside the limiter: a 429 must reach the outbox (which pauses
+                # the channel and reschedules) or `with_retries` for direct replies.
+                AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=0)
             )
             .concurrent_updates(64)
             .connection_pool_size(64)

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, distinct, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context, Services
@@ -27,6 +27,24 @@ from schedules.outbox import PENDING, SKIPPED, enqueue_many
 from storage.models import Announcement, Delivery, Event, Subscription, User
 
 PAGE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """The few user columns a message needs (rows, not ORM objects: broadcasts are big)."""
+
+    id: int
+    platform_id: str
+    language: str | None
+    platform_language: str | None
+
+    @property
+    def lang(self) -> Lang:
+        """The language to write in."""
+        return Lang.from_code(self.language or self.platform_language)
+
+
+_RECIPIENT_COLUMNS = (User.id, User.platform_id, User.language, User.platform_language)
 CHANGE = "event_change"
 REMINDER = "event_reminder"
 ANNOUNCEMENT = "announcement"
@@ -559,33 +577,48 @@ class EventService:
             by_region = Subscription.scope == "region"
         return or_(by_event, by_region)
 
-    async def recipients(self, session: AsyncSession, event: Event) -> list[User]:
+    async def recipients(self, session: AsyncSession, event: Event) -> list[Recipient]:
         """Telegram users (not blocked) who get this event's reminders, each once."""
         rows = await session.execute(
-            select(User)
+            select(*_RECIPIENT_COLUMNS)
             .join(Subscription, Subscription.user_id == User.id)
             .where(self._audience(event), User.blocked_at.is_(None), User.platform == "telegram")
             .distinct()
             .order_by(User.id)
         )
-        return list(rows.scalars())
+        return [Recipient(*row) for row in rows]
 
-    async def region_subscribers(self, session: AsyncSession, counties: list[str]) -> list[User]:
-        """Users subscribed to region events in `counties` (all subscribers if empty)."""
-        query = (
-            select(User)
+    def _region_audience(self, counties: list[str]) -> Any:
+        condition = and_(
+            Subscription.scope == "region",
+            User.blocked_at.is_(None),
+            User.platform == "telegram",
+        )
+        return and_(condition, User.county_code.in_(counties)) if counties else condition
+
+    async def count_region_subscribers(self, session: AsyncSession, counties: list[str]) -> int:
+        """How many users an announcement to `counties` (all if empty) would reach."""
+        result = await session.execute(
+            select(func.count(distinct(User.id)))
+            .select_from(User)
             .join(Subscription, Subscription.user_id == User.id)
-            .where(
-                Subscription.scope == "region",
-                User.blocked_at.is_(None),
-                User.platform == "telegram",
-            )
+            .where(self._region_audience(counties))
+        )
+        return int(result.scalar_one())
+
+    async def region_subscribers(
+        self, session: AsyncSession, counties: list[str], *, after: int = 0, limit: int = 1000
+    ) -> list[Recipient]:
+        """A page of users subscribed to region events in `counties` (all if empty)."""
+        rows = await session.execute(
+            select(*_RECIPIENT_COLUMNS)
+            .join(Subscription, Subscription.user_id == User.id)
+            .where(self._region_audience(counties), User.id > after)
             .distinct()
             .order_by(User.id)
+            .limit(limit)
         )
-        if counties:
-            query = query.where(User.county_code.in_(counties))
-        return list((await session.execute(query)).scalars())
+        return [Recipient(*row) for row in rows]
 
     def slack_channels(self, event: Event) -> list[str]:
         """The expert areas' channels for the event's counties, or the coordination channel."""
@@ -615,7 +648,7 @@ class EventService:
         quiet = self.services.settings.quiet_hours
         rows = []
         for user in users:
-            lang = Lang.from_code(user.language or user.platform_language)
+            lang = user.lang
             key = "events.cancelled" if cancelled else "events.changed"
             text = T(
                 key,
@@ -723,25 +756,37 @@ class EventService:
     async def announce(
         self, session: AsyncSession, text: str, counties: list[str], announcement_id: int
     ) -> int:
-        """Queue an announcement to subscribers of `counties` (all if empty); returns how many."""
+        """Queue an announcement to subscribers of `counties` (all if empty), a page at a
+        time so a large broadcast never holds every recipient in memory; returns how many."""
         now = self.services.clock.now()
-        users = await self.region_subscribers(session, counties)
-        quiet = self.services.settings.quiet_hours
-        rows = []
-        for user in users:
-            lang = Lang.from_code(user.language or user.platform_language)
-            rows.append(
-                {
-                    "dedupe_key": f"announcement:{announcement_id}:{user.id}",
-                    "channel": "telegram",
-                    "kind": ANNOUNCEMENT,
-                    "recipient": user.platform_id,
-                    "payload": Reply(T("events.announcement", lang, text=text)).to_payload(),
-                    "user_id": user.id,
-                    "not_before": after_quiet_hours(now, quiet, self.services.settings.timezone),
-                }
+        not_before = after_quiet_hours(
+            now, self.services.settings.quiet_hours, self.services.settings.timezone
+        )
+        payloads = {
+            lang: Reply(T("events.announcement", lang, text=text)).to_payload() for lang in Lang
+        }
+        queued, last = 0, 0
+        while True:
+            page = await self.region_subscribers(session, counties, after=last)
+            if not page:
+                return queued
+            queued += await enqueue_many(
+                session,
+                [
+                    {
+                        "dedupe_key": f"announcement:{announcement_id}:{user.id}",
+                        "channel": "telegram",
+                        "kind": ANNOUNCEMENT,
+                        "recipient": user.platform_id,
+                        "payload": payloads[user.lang],
+                        "user_id": user.id,
+                        "not_before": not_before,
+                    }
+                    for user in page
+                ],
+                now=now,
             )
-        return await enqueue_many(session, rows, now=now)
+            last = page[-1].id
 
 
 def after_quiet_hours(now: datetime, quiet: tuple[time, time] | None, tz: str) -> datetime:
@@ -992,18 +1037,18 @@ class StaffEvents:
             return "Tiedote on liian pitkä (enintään 3500 merkkiä)."
         services = self.service.services
         async with services.db.session() as session:
-            recipients = await self.service.region_subscribers(session, counties)
+            recipients = await self.service.count_region_subscribers(session, counties)
             draft = Announcement(
                 text=body,
                 counties=sorted(set(counties)),
                 created_by=staff_id,
-                recipients=len(recipients),
+                recipients=recipients,
                 status="draft",
                 created_at=services.clock.now(),
             )
             session.add(draft)
             await session.flush()
-            return draft.id, len(recipients)
+            return draft.id, recipients
 
     async def send_announcement(self, announcement_id: int) -> int:
         """Queue a confirmed draft to its recipients (once); returns how many were queued."""

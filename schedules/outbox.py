@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,9 @@ from storage.db import Database
 from storage.models import Delivery, User
 
 log = logging.getLogger(__name__)
+
+BULK_KINDS = ("announcement",)
+"""Kinds sent after everything else that is due: a broadcast must not delay the rest."""
 
 PENDING = "pending"
 SENDING = "sending"
@@ -309,18 +312,27 @@ class DeliveryEngine:
         return task
 
     async def _claim(self) -> list[Delivery]:
+        """Claim about a second's worth of due rows per channel (bulk kinds last), so a
+        broadcast never holds up a relayed reply, a reminder or the other channel."""
         now = self.clock.now()
         stale = now - self.lease
-        budget = max(1, int(sum(state.pace.per_second for state in self._channels.values()) or 20))
         due = or_(
             and_(Delivery.status == PENDING, Delivery.not_before <= now),
             and_(Delivery.status == SENDING, Delivery.claimed_at < stale),
         )
+        bulk_last = case((Delivery.kind.in_(BULK_KINDS), 1), else_=0)
         async with self.db.session() as session:
-            candidates = select(Delivery.id).where(due).order_by(Delivery.not_before, Delivery.id)
-            if self.db.dialect == "postgresql":
-                candidates = candidates.with_for_update(skip_locked=True)
-            ids = list((await session.execute(candidates.limit(budget * 2))).scalars())
+            ids: list[int] = []
+            for channel, state in self._channels.items():
+                candidates = (
+                    select(Delivery.id)
+                    .where(due, Delivery.channel == channel)
+                    .order_by(bulk_last, Delivery.not_before, Delivery.id)
+                    .limit(max(2, int(state.pace.per_second) * 2))
+                )
+                if self.db.dialect == "postgresql":
+                    candidates = candidates.with_for_update(skip_locked=True)
+                ids += list((await session.execute(candidates)).scalars())
             if not ids:
                 return []
             ids = self._paced(ids, await self._recipients(session, ids))
@@ -336,7 +348,8 @@ class DeliveryEngine:
             if not claimed:
                 return []
             rows = await session.execute(select(Delivery).where(Delivery.id.in_(claimed)))
-            ordered = sorted(rows.scalars(), key=lambda d: (d.not_before, d.id))
+            order = {delivery_id: position for position, delivery_id in enumerate(ids)}
+            ordered = sorted(rows.scalars(), key=lambda d: order[d.id])
         return ordered
 
     async def _recipients(
@@ -395,14 +408,18 @@ class DeliveryEngine:
         while True:
             now = time.monotonic()
             wait = state.reserve(row.recipient, now)
-            if wait is not None:
+            if wait is None:
+                await asyncio.sleep(min(max(state.wait_for(row.recipient, now), 0.02), 1.0))
+                if self._stopping and state.wait_for(row.recipient, time.monotonic()) > 0.5:
+                    await self._release(row, None, delay=0.0)
+                    return
+                continue
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # A 429 may have paused the channel while this one waited for its slot: then
+            # queue up again behind the pause instead of sending straight into it.
+            if time.monotonic() >= state.paused_until:
                 break
-            await asyncio.sleep(min(max(state.wait_for(row.recipient, now), 0.02), 1.0))
-            if self._stopping and state.wait_for(row.recipient, time.monotonic()) > 0.5:
-                await self._release(row, None, delay=0.0)
-                return
-        if wait > 0:
-            await asyncio.sleep(wait)
         message = Outgoing(
             row.id,
             row.channel,

@@ -125,7 +125,7 @@ class ReminderPlanner:
             rows: list[dict[str, Any]] = []
             replies: dict[Lang, dict[str, Any]] = {}
             for user in users if volunteer_due < start else ():
-                lang = Lang.from_code(user.language or user.platform_language)
+                lang = user.lang
                 if lang not in replies:
                     payload = self.events.reminder_reply(event, start, lang).to_payload()
                     payload["expires_at"] = start.isoformat()
