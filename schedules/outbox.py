@@ -8,9 +8,10 @@ a posted ticket). Transient failures (429, 5xx, timeouts) are retried with backo
 pauses the whole channel for its `retry_after`, and a user who blocked the bot is marked.
 
 Exactly once, with one window: if the peer accepted a message and the process died before
-the outcome was recorded, the row is still `sending`; when its lease expires it is sent
-again. Only requests in flight at the moment of the crash can be duplicated (at most the
-engine's concurrency, in practice one or two), never a whole batch: rows are claimed a
+the outcome was recorded, the row is still `sending`; when its lease (30 s, longer than any
+single send can take: a pacing wait plus the HTTP timeouts) expires it is sent again. Only
+requests in flight at the moment of the crash can be duplicated (at most the engine's
+concurrency, in practice one to three), never a whole batch: rows are claimed a
 pacing-second at a time and each outcome is committed as soon as it is known.
 """
 
@@ -222,7 +223,7 @@ class DeliveryEngine:
         transports: Mapping[str, Transport],
         paces: Mapping[str, Pace],
         *,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=30),
         max_attempts: int = 10,
         concurrency: int = 16,
     ) -> None:

@@ -321,8 +321,8 @@ async def test_crash_and_restart_loses_nothing_and_duplicates_at_most_the_inflig
     db = Database(database_url)
     try:
         counts_after_crash = await outbox_counts(db)
-        # The outbox lease is 60 s: a row a dead worker left in `sending` is claimed again only
-        # once its lease has run out. Ageing the claims stands in for waiting out that minute.
+        # The outbox lease is 30 s: a row a dead worker left in `sending` is claimed again only
+        # once its lease has run out. Ageing the claims stands in for waiting those seconds.
         async with db.session() as session:
             await session.execute(
                 update(Delivery)
