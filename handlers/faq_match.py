@@ -166,6 +166,8 @@ class Cues:
     emergency: tuple[re.Pattern[str], ...]
     smalltalk: dict[str, tuple[str, Lang]]
     filler: frozenset[str]
+    foreign_country: tuple[re.Pattern[str], ...] = ()
+    foreign_country_intent: str | None = None
 
     @classmethod
     def load(cls, directory: Path | None = None) -> Cues:
@@ -182,7 +184,11 @@ class Cues:
                 for word in str(listed).split():
                     smalltalk.setdefault(fold_diacritics(word.lower()), (kind, Lang(code)))
         filler = frozenset(fold_diacritics(w.lower()) for w in str(raw["filler"]).split())
-        return cls(emergency, smalltalk, filler)
+        foreign = tuple(
+            re.compile(rf"\b{fold_diacritics(p)}", re.IGNORECASE)
+            for p in raw.get("foreign_country") or ()
+        )
+        return cls(emergency, smalltalk, filler, foreign, raw.get("foreign_country_intent"))
 
 
 class FaqMatcher:
@@ -310,6 +316,9 @@ class FaqMatcher:
         folded = fold_diacritics(normalize(text))
         if any(pattern.search(folded) for pattern in self.cues.emergency):
             return Match(MatchKind.EMERGENCY, lang, 1.0)
+        if any(pattern.search(folded) for pattern in self.cues.foreign_country):
+            intent = self.kb.by_id(self.cues.foreign_country_intent or "")
+            return Match(MatchKind.OFF_TOPIC, lang, 1.0, out_of_scope=intent)
         smalltalk = self._smalltalk(folded)
         if smalltalk is not None:
             kind, cue_lang = smalltalk

@@ -13,6 +13,7 @@ import pytest
 
 from bot.settings import Settings
 from handlers.context import Services
+from handlers.faq import FaqService
 from handlers.router import Router
 from storage.repositories import FaqQuestionRepository
 from tests.chat import Chat, bot_services
@@ -198,3 +199,20 @@ async def test_a_place_in_a_question_is_proposed_as_the_region(
     assert "Alueeksesi on tallennettu Satakunta" in chat.text()
     await chat.say("Entä Tampereella?")
     assert "Onko tämä alueesi" not in chat.text()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("miten terveydenhuolto toimii Norjassa", "off_topic"),
+        ("Hur fungerar vården i Sverige?", "off_topic"),
+        ("How does Germany organise social care?", "off_topic"),
+        ("saako palveluja ruotsiksi hyvinvointialueella", "answer"),
+        ("Får man service på svenska i välfärdsområdet?", "answer"),
+    ],
+)
+def test_other_countries_systems_are_declined_but_swedish_services_are_not(
+    text: str, kind: str
+) -> None:
+    match = FaqService.load().matcher.match(text)
+    assert match.kind.value == kind
