@@ -1045,7 +1045,7 @@ class RegionDirectory:
         folded_words = _PLAIN_WORD.findall(fold_diacritics(text.lower()))
         if not any(word in self._first_words for word in folded_words):
             return text
-        unified = unify_punctuation(text)
+        unified = _prepare(text)
         words = _split_words(unified)
         if not words:
             return text
@@ -1069,7 +1069,7 @@ class RegionDirectory:
 
     def resolve(self, text: str) -> RegionMatch:
         """Resolve a free-text message to a county (or ask, or say it is outside)."""
-        unified = unify_punctuation(text)
+        unified = _prepare(text)
         words = _split_words(unified)
         if not words:
             return RegionMatch(RegionStatus.UNKNOWN)
@@ -1300,6 +1300,20 @@ def _append_unique(entries: list[_Entry], entry: _Entry) -> None:
                 entries[index] = entry
             return
     entries.append(entry)
+
+
+_ELIDED = re.compile(
+    r"\b([^\W\d_]+)- +(ja|tai|sekä|och|eller|and|or) +([^\W\d_]+)-([^\W\d_]+)", re.IGNORECASE
+)
+_TRIPLED = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def _prepare(text: str) -> str:
+    """Unify punctuation, spell out elided compounds ("Pohjois- ja Etelä-Savo" → "Pohjois-Savo
+    ja Etelä-Savo") and shorten letters typed three times or more (no Finnish or Swedish
+    word has them: "Oulusssa" → "Oulussa")."""
+    unified = _TRIPLED.sub(r"\1\1", unify_punctuation(text))
+    return _ELIDED.sub(r"\1-\4 \2 \3-\4", unified)
 
 
 def _split_words(text: str) -> list[_Word]:

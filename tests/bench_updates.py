@@ -320,6 +320,10 @@ class Run:
     missing_chats: int = 0
     failed: int = 0
     error_replies: int = 0
+    cpu_seconds: float = float("nan")
+    main_cpu_seconds: float = float("nan")
+    gc_seconds: float = 0.0
+    gc_full: int = 0
     texts: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -329,6 +333,29 @@ class Run:
     @property
     def complete(self) -> bool:
         return self.missing_chats == 0 and self.seconds == self.seconds
+
+
+class GcTimer:
+    """Time spent in the cyclic garbage collector while active (all generations)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.full += info["generation"] == 2
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 async def wait_done(fake: Fake, updates: int, settle: float, timeout: float) -> dict[str, Any]:
@@ -371,9 +398,15 @@ async def run_once(
                 stop = await start_echo(fake.base_url, args, like_sote=system == "echo+cfg")
             if profiler is not None:
                 profiler.enable()
+            cpu, main_cpu = time.process_time(), time.thread_time()
+            gc_timer = GcTimer()
             try:
-                stats = await wait_done(fake, updates, args.settle, args.timeout)
+                with gc_timer:
+                    stats = await wait_done(fake, updates, args.settle, args.timeout)
             finally:
+                result.cpu_seconds = time.process_time() - cpu
+                result.main_cpu_seconds = time.thread_time() - main_cpu
+                result.gc_seconds, result.gc_full = gc_timer.seconds, gc_timer.full
                 if profiler is not None:
                     profiler.disable()
                 await stop()
@@ -412,15 +445,28 @@ def print_table(runs: dict[str, list[Run]], args: argparse.Namespace) -> float:
     echo = medians["echo"]
     heads = "".join(f"   run {i + 1}" for i in range(args.repeat))
     print()
-    print(f"{'system':<10}{heads}   median  msgs/upd  ratio/echo  complete")
+    print(f"{'updates/s':<10}{heads}   median  ratio/echo  complete")
     for system, system_runs in runs.items():
         cells = "".join(f" {_fmt(r.per_second)}" for r in system_runs)
-        msgs = statistics.median(r.messages / r.updates for r in system_runs)
         ratio = medians[system] / echo if echo else float("nan")
         complete = all(r.complete for r in system_runs)
         print(
-            f"{system:<10}{cells} {_fmt(medians[system])}  {msgs:8.2f}  {ratio:10.2f}"
+            f"{system:<10}{cells} {_fmt(medians[system])}  {ratio:10.2f}"
             f"  {'yes' if complete else 'NO'}"
+        )
+    print()
+    print(f"{'per update':<10}  msgs  CPU ms  main-thread CPU ms  GC ms  full GCs/run  (medians)")
+    for system, system_runs in runs.items():
+
+        def med(value: Callable[[Run], float], rs: list[Run] = system_runs) -> float:
+            return statistics.median(value(r) for r in rs)
+
+        print(
+            f"{system:<10}{med(lambda r: r.messages / r.updates):6.2f}"
+            f"{med(lambda r: 1000 * r.cpu_seconds / r.updates):8.2f}"
+            f"{med(lambda r: 1000 * r.main_cpu_seconds / r.updates):20.2f}"
+            f"{med(lambda r: 1000 * r.gc_seconds / r.updates):7.2f}"
+            f"{med(lambda r: r.gc_full):14.0f}"
         )
     ratio = medians["sote-bot"] / echo if echo else float("nan")
     verdict = "meets" if ratio >= BAR else "MISSES"
@@ -459,6 +505,10 @@ def print_setup(args: argparse.Namespace) -> None:
         f"overall rate; default is 25/s, raised so that the limiter does not cap the result)"
     )
     print(f"timing: first getUpdates → last successful sendMessage; {args.repeat} runs each")
+    print(
+        "CPU ms: this process's CPU time (all threads, incl. aiosqlite's) from the bot's start "
+        "to the end of the run (fake excluded); GC: time in the cyclic garbage collector"
+    )
     print(f"sote-bot per update: {SOTE_PER_UPDATE}")
 
 

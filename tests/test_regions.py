@@ -537,3 +537,27 @@ def test_resolve_is_fast(regions: RegionDirectory) -> None:
     samples.sort()
     # The target is p99 < 2 ms; the bound here is loose so a slow CI machine does not flake.
     assert samples[int(len(samples) * 0.99)] < 0.02
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "codes"),
+    [
+        # Elided compounds name two counties.
+        ("Toimimme Etelä- ja Pohjois-Karjalassa", RegionStatus.AMBIGUOUS, {"11", "14"}),
+        ("Keski- ja Etelä-Pohjanmaan yhdistykset", RegionStatus.AMBIGUOUS, {"16", "18"}),
+        # Letters typed three times.
+        ("Kuopiossss on meidän kerho", RegionStatus.RESOLVED, {"13"}),
+        # A place that is also a first name or a surname: local cases mean the place …
+        ("Terkkuja Kaarinasta", RegionStatus.RESOLVED, {"05"}),
+        ("Muutimme Heinolaan viime vuonna", RegionStatus.RESOLVED, {"09"}),
+        # … but "to/at/from someone" only offers the place for confirmation.
+        ("Lähetin viestin Kaarinalle", RegionStatus.AMBIGUOUS, {"05"}),
+    ],
+)
+def test_elisions_repeated_letters_and_names_in_local_cases(
+    regions: RegionDirectory, text: str, status: RegionStatus, codes: set[str]
+) -> None:
+    match = regions.resolve(text)
+    assert match.status is status
+    found = {match.county.code} if match.county else {c.code for c in match.candidates}
+    assert found == codes
