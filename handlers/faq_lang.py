@@ -145,14 +145,19 @@ class Analyzer:
                 return candidate
         return None
 
-    def _fuzzy(self, word: str, lang: Lang) -> str | None:
-        """The vocabulary word within a small edit distance of a long unknown word."""
-        if len(word) < 6:
-            return None
+    def fuzzy_pool(self, lang: Lang) -> list[str]:
+        """The vocabulary typos are corrected towards (built once)."""
         pool = self._fuzzy_pool.get(lang)
         if pool is None:
             pool = sorted(self.vocabulary.get(lang, set()))
             self._fuzzy_pool[lang] = pool
+        return pool
+
+    def _fuzzy(self, word: str, lang: Lang) -> str | None:
+        """The vocabulary word within a small edit distance of a long unknown word."""
+        if len(word) < 6:
+            return None
+        pool = self.fuzzy_pool(lang)
         limit = 1 if len(word) < 9 else 2
         folded = fold_diacritics(word)
         match = process.extractOne(

@@ -231,6 +231,8 @@ class FaqMatcher:
         self.analyzer.vocabulary = {
             lang: {t for t in index.idf if len(t) >= 4} for lang, index in self._index.items()
         }
+        for lang in Lang:  # build the typo-correction pools now, not on a first question
+            self.analyzer.fuzzy_pool(lang)
 
     def _units(self, text: str, lang: Lang, *, fuzzy: bool, places: bool = True) -> list[Unit]:
         units: list[Unit] = []
