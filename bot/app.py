@@ -82,7 +82,7 @@ def build_core(services: Services) -> Core:
     events = EventService(services, services.regions, services.experts)
     features += [
         build_core_feature(router.commands, profile.start_prompt),
-        build_privacy_feature(),
+        build_privacy_feature(erasers=(desk.forget_user,)),
         build_staff_feature(router.commands),
         build_ticket_feature(desk),
         build_staff_ticket_feature(desk),

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack_cards import ticket_card
+from bot.slack_cards import ticket_card, to_plain_text
 from bot.slack_views import (
     ANNOUNCE_CONFIRM_VIEW,
     ANNOUNCE_VIEW,
@@ -37,6 +37,10 @@ from handlers.tickets import StaffAction, StaffMessage, TicketDesk
 from schedules.outbox import Outgoing, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
+
+# Channel messages relayed from ticket threads: plain ones, "also send to channel" replies
+# and messages with files. Edits, deletions, joins and bot posts are not.
+_RELAYED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
@@ -230,10 +234,16 @@ class SlackChannel:
         """A message in a channel: relay replies in ticket threads, never our own."""
         if self.desk is None:
             return
-        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        if event.get("subtype") not in _RELAYED_SUBTYPES:
+            return
+        if event.get("bot_id") or not event.get("user"):
             return
         user_id = str(event["user"])
-        name = await self._user_name(user_id) if self.settings.show_staff_names else None
+        show_names = self.settings.show_staff_names
+        name = await self._user_name(user_id) if show_names else None
+        files = tuple(
+            str(f.get("name") or f.get("title") or "liite") for f in event.get("files") or ()
+        )
         await self.desk.on_staff_message(
             StaffMessage(
                 event_id=str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"),
@@ -241,8 +251,9 @@ class SlackChannel:
                 thread_ts=event.get("thread_ts"),
                 ts=str(event.get("ts", "")),
                 user_id=user_id,
-                text=str(event.get("text", "")),
+                text=to_plain_text(str(event.get("text", "")), self._names if show_names else {}),
                 user_name=name,
+                files=files,
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 _LANG_NAMES = {"fi": "suomi", "sv": "ruotsi", "en": "englanti"}
@@ -11,6 +13,37 @@ _STATUS = {
     "answered": "🟢 vastattu",
     "closed": "⚪ suljettu",
 }
+
+_ANGLE = re.compile(r"<([^<>]*)>")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+
+
+def escape(text: str) -> str:
+    """Text from outside Slack made inert in mrkdwn (no mentions, links or broadcasts)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_plain_text(mrkdwn: str, names: Mapping[str, str] | None = None) -> str:
+    """A Slack message as a volunteer should read it: links as "label (url)", mentions as
+    @name, entities decoded. Emphasis marks (*bold*, _italic_) read naturally as they are."""
+
+    def replace(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return "@" + (label or (names or {}).get(target[1:], "asiantuntija"))
+        if target.startswith("#"):
+            return "#" + (label or "kanava")
+        if target.startswith("!"):
+            keyword = target[1:].split("^")[0]
+            return label or _SPECIAL.get(keyword, "")
+        if target.startswith("mailto:"):
+            return label or target[len("mailto:") :]
+        if label and label != target:
+            return f"{label} ({target})"
+        return target
+
+    text = _ANGLE.sub(replace, mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def ticket_card(
@@ -23,9 +56,9 @@ def ticket_card(
     owner = f" · hoitaa <@{ticket['claimed_by']}>" if ticket.get("claimed_by") else ""
     context = (
         f"{status}{owner} · kieli: {_LANG_NAMES.get(ticket['lang'], ticket['lang'])} · "
-        f"{ticket['who']} · {ticket['created']} · alue: {ticket['area']}"
+        f"{escape(str(ticket['who']))} · {ticket['created']} · alue: {ticket['area']}"
     )
-    quoted = "\n".join(f"> {line}" for line in str(ticket["text"]).splitlines() or [""])
+    quoted = "\n".join(f"> {line}" for line in escape(str(ticket["text"])).splitlines() or [""])
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header[:150], "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn", "text": quoted[:2900]}},

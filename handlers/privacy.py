@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,10 +15,13 @@ from handlers.messages import Attachment, Button, Incoming, Lang, Platform, Repl
 from handlers.router import Command, Feature
 from handlers.states import ConvState
 from handlers.texts import text
-from storage.models import FaqQuestion, Subscription, Ticket, TicketMessage, User
+from storage.models import FaqDraft, FaqQuestion, Subscription, Ticket, TicketMessage, User
 from storage.repositories import UserRepository
 
 Exporter = Callable[[AsyncSession, User], Awaitable[dict[str, Any]]]
+# Runs before the user row is deleted, for data the cascade does not reach (or reaches
+# too late, like a Slack card showing the question).
+Eraser = Callable[[AsyncSession, User, datetime], Awaitable[None]]
 
 
 async def export_profile(session: AsyncSession, user: User) -> dict[str, Any]:
@@ -54,6 +58,9 @@ async def export_activity(session: AsyncSession, user: User) -> dict[str, Any]:
             )
             .order_by(TicketMessage.id)
         )
+        drafts = await session.execute(
+            select(FaqDraft).where(FaqDraft.ticket_id == ticket.id).order_by(FaqDraft.id)
+        )
         exported_tickets.append(
             {
                 "number": ticket.id,
@@ -64,6 +71,10 @@ async def export_activity(session: AsyncSession, user: User) -> dict[str, Any]:
                 "messages": [
                     {"from": m.direction, "text": m.text, "at": m.created_at.isoformat()}
                     for m in messages.scalars()
+                ],
+                "saved_as_faq_drafts": [
+                    {"question": d.question, "answer": d.answer, "at": d.created_at.isoformat()}
+                    for d in drafts.scalars()
                 ],
             }
         )
@@ -85,8 +96,10 @@ async def export_activity(session: AsyncSession, user: User) -> dict[str, Any]:
 
 def build_privacy_feature(
     exporters: Sequence[Exporter] = (export_profile, export_activity),
+    erasers: Sequence[Eraser] = (),
 ) -> Feature:
-    """The privacy feature; each exporter adds one part of the user's data."""
+    """The privacy feature; each exporter adds one part of the user's data, each eraser
+    clears what deleting the user row would leave behind."""
 
     async def my_data(msg: Incoming, ctx: Context) -> list[Reply]:
         data: dict[str, Any] = {}
@@ -115,7 +128,10 @@ def build_privacy_feature(
     async def delete_answer(msg: Incoming, ctx: Context) -> list[Reply]:
         users = UserRepository(ctx.session)
         if msg.callback == "del:yes" and ctx.user.state == ConvState.DELETE_CONFIRM:
+            for eraser in erasers:
+                await eraser(ctx.session, ctx.user, ctx.now)
             await users.delete(ctx.user)
+            ctx.mark_queued()
             return [Reply(text("delete.done", ctx.lang))]
         await users.set_state(ctx.user, None)
         return [Reply(text("delete.cancelled", ctx.lang))]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,15 @@ THREAD = "ticket_thread"
 REACTION = "ticket_reaction"
 TO_VOLUNTEER = "ticket_to_volunteer"
 ESCALATION = "ticket_escalation"
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Volunteer-written text made safe for Slack mrkdwn: no mentions, links or broadcasts."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# What a Slack card shows once the volunteer has erased their data.
+ERASED = "[poistettu]"
 
 T = Texts(
     {
@@ -157,6 +166,14 @@ T = Texts(
             Lang.EN: "💬 Reply to your question #{number} ({who}):\n\n{text}\n\nYou can answer "
             "by writing here.",
         },
+        "ticket.files_not_relayed": {
+            Lang.FI: "(Asiantuntija liitti Slackissa tiedoston, jota en pysty välittämään tänne: "
+            "{names}. Pyydä sitä tarvittaessa vastaamalla tähän.)",
+            Lang.SV: "(Experten bifogade en fil i Slack som jag inte kan skicka vidare hit: "
+            "{names}. Be om den vid behov genom att svara här.)",
+            Lang.EN: "(The expert attached a file in Slack that I can't pass on here: {names}. "
+            "Reply here to ask for it if you need it.)",
+        },
         "ticket.closed": {
             Lang.FI: "Asiantuntija merkitsi kysymyksesi #{number} ratkaistuksi. Oliko "
             "vastauksesta apua?",
@@ -233,6 +250,7 @@ class StaffMessage:
     user_id: str
     text: str
     user_name: str | None = None
+    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,7 +579,7 @@ class TicketDesk:
             session,
             ticket,
             f"volunteer:{message.id}",
-            f"*{ticket.display_name}* (#{ticket.id}): {message.text}",
+            f"*{mrkdwn_escape(ticket.display_name)}* (#{ticket.id}): {mrkdwn_escape(message.text)}",
             now,
         )
 
@@ -590,6 +608,52 @@ class TicketDesk:
             user_id=user.id,
             ticket_id=ticket.id,
         )
+
+    # -- erasure ---------------------------------------------------------------------------------
+
+    async def forget_user(self, session: AsyncSession, user: User, now: datetime) -> None:
+        """Before a volunteer's data is erased (/poista): drop FAQ drafts made from their
+        tickets and blank their question on every Slack card. The Slack messages are queued
+        without user or ticket so they survive the cascade that deletes both."""
+        tickets = list(
+            (await session.execute(select(Ticket).where(Ticket.user_id == user.id))).scalars()
+        )
+        if not tickets:
+            return
+        await session.execute(
+            delete(FaqDraft).where(FaqDraft.ticket_id.in_([t.id for t in tickets]))
+        )
+        for ticket in tickets:
+            if ticket.slack_ts is None or ticket.slack_channel is None:
+                continue
+            card = self._card(ticket, self.experts.area(ticket.area_id))
+            card.update(text=ERASED, who=ERASED, status=str(TicketStatus.CLOSED))
+            await enqueue(
+                session,
+                dedupe_key=f"erase-card:{ticket.id}",
+                channel="slack",
+                kind=CARD_UPDATE,
+                recipient=ticket.slack_channel,
+                payload={"op": "ticket_card_update", "ts": ticket.slack_ts, "ticket": card},
+                now=now,
+            )
+            await enqueue(
+                session,
+                dedupe_key=f"erase-note:{ticket.id}",
+                channel="slack",
+                kind=THREAD,
+                recipient=ticket.slack_channel,
+                payload={
+                    "op": "post",
+                    "thread_ts": ticket.slack_ts,
+                    "text": (
+                        f"Kysyjä poisti tietonsa botista, joten kysymys #{ticket.id} on "
+                        "suljettu eikä ketjuun kirjoitettuja viestejä enää välitetä. "
+                        "Poistakaa ketjusta myös kysyjän henkilötiedot, jos niitä on."
+                    ),
+                },
+                now=now,
+            )
 
     # -- staff side ----------------------------------------------------------------------------
 
@@ -643,7 +707,9 @@ class TicketDesk:
 
     async def on_staff_message(self, msg: StaffMessage) -> bool:
         """Handle a message in a ticket thread; True if it will be relayed to the volunteer."""
-        if not msg.thread_ts or msg.thread_ts == msg.ts or not msg.text.strip():
+        if not msg.thread_ts or msg.thread_ts == msg.ts:
+            return False
+        if not msg.text.strip() and not msg.files:
             return False
         now = self.services.clock.now()
         relayed = False
@@ -659,7 +725,9 @@ class TicketDesk:
                 ticket_id=ticket.id,
                 direction="note" if note else "staff",
                 author=msg.user_id,
-                text=msg.text[:8000],
+                text=(msg.text + "".join(f"\n[liite: {name}]" for name in msg.files)).strip()[
+                    :8000
+                ],
                 slack_ts=msg.ts,
                 source_key=f"slack:{msg.channel}:{msg.ts}",
                 created_at=now,
@@ -682,7 +750,11 @@ class TicketDesk:
             who = area.name(lang.value) if area else ticket.area_id
             if self.services.settings.show_staff_names and msg.user_name:
                 who = f"{who}, {msg.user_name}"
-            reply = Reply(T("ticket.reply", lang, number=ticket.id, who=who, text=msg.text))
+            said = msg.text.strip()
+            if msg.files:
+                files = T("ticket.files_not_relayed", lang, names=", ".join(msg.files))
+                said = f"{said}\n\n{files}" if said else files
+            reply = Reply(T("ticket.reply", lang, number=ticket.id, who=who, text=said))
             await self._queue_to_volunteer(
                 session,
                 ticket,
@@ -954,13 +1026,18 @@ class TicketDesk:
                 "eikä kukaan ole vastannut. Voitko auttaa?"
             )
         await self._queue_thread(
-            session, ticket, f"escalation:{ticket.id}:{level}:{since}", text, now, ESCALATION
+            session,
+            ticket,
+            f"escalation:{ticket.id}:{ticket.area_id}:{level}:{since}",
+            text,
+            now,
+            ESCALATION,
         )
         coordination = self.services.settings.slack_coordination_channel
         if level == 2 and coordination:
             await enqueue(
                 session,
-                dedupe_key=f"escalation-coordination:{ticket.id}:{since}",
+                dedupe_key=f"escalation-coordination:{ticket.id}:{ticket.area_id}:{since}",
                 channel="slack",
                 kind=ESCALATION,
                 recipient=coordination,
@@ -998,7 +1075,7 @@ def build_staff_ticket_feature(desk: TicketDesk) -> Feature:
             owner = f" · <@{ticket.claimed_by}>" if ticket.claimed_by else ""
             lines.append(
                 f"• #{ticket.id} · {county} · {T(f'status.{ticket.status}', Lang.FI)}"
-                f"{owner}{waited}: {ticket.text[:80]}"
+                f"{owner}{waited}: {mrkdwn_escape(ticket.text[:80])}"
             )
         return [Reply("\n".join(lines))]
 
@@ -1012,8 +1089,10 @@ def build_staff_ticket_feature(desk: TicketDesk) -> Feature:
             blocks.append(
                 f"*Luonnos {draft.id}* (kysymys #{draft.ticket_id}, {draft.lang}):\n"
                 f"```\n- id: luonnos-{draft.id}\n  topics: []\n  {draft.lang}:\n"
-                f"    question: {draft.question[:300]}\n    answer: |\n"
-                + "\n".join(f"      {line}" for line in draft.answer[:1500].splitlines())
+                f"    question: {mrkdwn_escape(draft.question[:300])}\n    answer: |\n"
+                + "\n".join(
+                    f"      {line}" for line in mrkdwn_escape(draft.answer[:1500]).splitlines()
+                )
                 + "\n```"
             )
         return [Reply("\n\n".join(blocks))]

@@ -10,10 +10,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
 from bot.app import BotRuntime
 from bot.settings import Settings
-from storage.models import Delivery, Ticket
+from storage.models import Delivery, FaqDraft, Ticket
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import BOT_USER_ID, FakeSlack, action_body, event_body, sign
 from tests.fakes.telegram import Failure, FakeTelegram
@@ -183,6 +184,44 @@ async def test_internal_notes_and_own_messages_are_never_relayed(
     assert not any("kollegalta" in t or "lupaa rahaa" in t or "botin" in t for t in texts)
 
 
+async def test_broadcast_replies_files_and_slack_markup_reach_the_volunteer_readably(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, _ = await ask_expert(telegram, slack, "Porissa <b>tärkeä</b> & kiireellinen asia")
+    card = json.dumps(slack.posts(WEST)[0].params["blocks"], ensure_ascii=False)
+    assert "&lt;b&gt;tärkeä&lt;/b&gt; &amp; kiireellinen" in card
+
+    await staff_says(
+        bot,
+        card_ts,
+        "Katso <https://soteuudistus.fi/avustukset|ohjeet> &amp; kysy <@UEXPERT02> &lt;3",
+        "1700000250.000100",
+        subtype="thread_broadcast",
+    )
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert "Katso ohjeet (https://soteuudistus.fi/avustukset) & kysy @" in texts[-1]
+    assert "<3" in texts[-1] and "<@" not in texts[-1]
+
+    await staff_says(
+        bot,
+        card_ts,
+        "Tässä lomake.",
+        "1700000251.000100",
+        subtype="file_share",
+        files=[{"id": "F1", "name": "hakulomake.pdf"}],
+    )
+    texts = await telegram.wait_for_texts(VOLUNTEER, 6)
+    assert "Tässä lomake." in texts[-1] and "hakulomake.pdf" in texts[-1]
+
+    before = len(telegram.texts(VOLUNTEER))
+    await staff_says(bot, card_ts, "muokattu", "1700000252.000100", subtype="message_changed")
+    await staff_says(bot, card_ts, "Viimeinen vastaus.", "1700000253.000100")
+    texts = await telegram.wait_for_texts(VOLUNTEER, before + 1)
+    await bot.engine.settle()
+    assert len(telegram.texts(VOLUNTEER)) == before + 1
+    assert "Viimeinen vastaus." in texts[-1]
+
+
 async def test_a_slack_event_delivered_twice_is_relayed_once(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
@@ -227,6 +266,45 @@ async def test_reassign_moves_the_ticket_with_a_link(
     await staff_says(bot, new_ts, "Sisä-Suomesta hei!", "1700000400.000100", channel=INLAND)
     texts = await telegram.wait_for_texts(VOLUNTEER, 6)
     assert "Sisä-Suomesta hei!" in texts[-1]
+
+
+async def test_erasing_my_data_blanks_the_slack_card_and_drops_drafts(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    question = "Porin yhdistyksen salainen kysymys tiloista"
+    card_ts, number = await ask_expert(telegram, slack, question)
+    await card_recorded(bot, number)
+    await staff_says(bot, card_ts, "Tilat kannattaa kysyä kunnalta.", "1700000350.000100")
+    await telegram.wait_for_texts(VOLUNTEER, 5)
+    await press_in_slack(
+        bot, {"type": "button", "action_id": "ticket_faq_draft", "value": str(number)}
+    )
+    async with bot.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(FaqDraft)) == 1
+
+    await telegram.send_text(VOLUNTEER, "/omattiedot")
+    await telegram.wait_for_texts(VOLUNTEER, 6)
+    assert question in telegram.texts(VOLUNTEER)[-1]
+    await telegram.send_text(VOLUNTEER, "/poista")
+    await telegram.wait_for_texts(VOLUNTEER, 7)
+    await telegram.press(VOLUNTEER, "del:yes")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 8)
+    assert "Tietosi on poistettu" in texts[-1]
+
+    update = await slack.wait_for(
+        lambda: [c for c in slack.ok_calls("chat.update") if c.params["ts"] == card_ts],
+        what="blanked card",
+    )
+    card = json.dumps(update[-1].params, ensure_ascii=False)
+    assert "[poistettu]" in card and "salainen" not in card and "Maija" not in card
+    assert '"actions"' not in card
+    await slack.wait_for(
+        lambda: [p for p in slack.posts(WEST) if "poisti tietonsa" in p.params.get("text", "")],
+        what="note in the thread",
+    )
+    async with bot.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(FaqDraft)) == 0
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
 async def test_a_429_is_retried_after_its_retry_after(
