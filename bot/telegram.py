@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 
 from bot.settings import Settings
+from handlers import texts
 from handlers.messages import Incoming, Lang, Location, Platform, Reply, Sender
 from handlers.router import Router, parse_command
 from schedules.outbox import Outgoing, PermanentError, RecipientBlocked, TransientError
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_MESSAGE = 4096
+# The only commands answered in a group chat (with a pointer to a private chat).
+_GROUP_COMMANDS = frozenset({"start", "apua", "help"})
+
 _UNSUPPORTED_KINDS = (
     "photo",
     "sticker",
@@ -89,11 +93,12 @@ def to_incoming(update: Update) -> Incoming | None:
     query = update.callback_query
     if query is not None and query.from_user is not None:
         user = query.from_user
-        chat_id = str(query.message.chat.id if query.message is not None else user.id)
+        chat = query.message.chat if query.message is not None else None
         return Incoming(
             _sender(user.id, user.first_name, user.language_code, user.is_bot),
-            chat_id,
+            str(chat.id if chat is not None else user.id),
             callback=query.data or "",
+            is_private=chat is None or chat.type == "private",
         )
     message = update.message
     if message is None or message.from_user is None:
@@ -260,7 +265,15 @@ class TelegramChannel:
         msg = to_incoming(update)
         if msg is None or msg.sender.is_bot:
             return
-        if not msg.is_private and msg.command is None:
+        if not msg.is_private:
+            # Groups see nothing personal: /start and /apua point to a private chat, the rest
+            # (answers, buttons, /omattiedot…) is ignored.
+            if msg.command in _GROUP_COMMANDS:
+                lang = Lang.from_code(msg.sender.language_code)
+                username = self.application.bot.username
+                await self.send(
+                    msg.chat_id, Reply(texts.text("group.private_only", lang, bot=username))
+                )
             return
         replies = await self.router.dispatch(msg)
         for reply in replies:

@@ -165,6 +165,20 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         Lang.SV: "Okej, ingenting raderades.",
         Lang.EN: "OK, nothing was deleted.",
     },
+    "group.private_only": {
+        Lang.FI: (
+            "Hei! Vastaan kysymyksiin vain yksityisviesteissä, jotta kenenkään tiedot eivät näy "
+            "ryhmässä. Kirjoita minulle: https://t.me/{bot}"
+        ),
+        Lang.SV: (
+            "Hej! Jag svarar bara i privata meddelanden så att ingens uppgifter syns i gruppen. "
+            "Skriv till mig: https://t.me/{bot}"
+        ),
+        Lang.EN: (
+            "Hi! I only answer in private messages so that nobody's details show in the group. "
+            "Write to me: https://t.me/{bot}"
+        ),
+    },
 }
 
 

@@ -76,6 +76,21 @@ async def test_unknown_command_points_to_help(bot: BotRuntime, telegram: FakeTel
     assert "/olematon" in texts[0] and "/apua" in texts[0]
 
 
+async def test_in_a_group_the_bot_only_points_to_a_private_chat(
+    bot: BotRuntime, telegram: FakeTelegram
+) -> None:
+    group = -100123
+    await telegram.send_text(1005, "/omattiedot", chat_type="group", chat_id=group)
+    await telegram.send_text(1005, "Mikä on hyvinvointialue?", chat_type="group", chat_id=group)
+    await telegram.press(1005, "del:yes", chat_type="group", chat_id=group)
+    await telegram.send_text(1005, "/start", chat_type="group", chat_id=group, language_code="sv")
+    texts = await telegram.wait_for_texts(group, 1)
+    await bot.engine.settle()
+    assert telegram.texts(group) == texts
+    assert "privata meddelanden" in texts[0] and "https://t.me/sote_test_bot" in texts[0]
+    assert telegram.texts(1005) == []
+
+
 async def test_signed_slash_command_is_answered(bot: BotRuntime, slack: FakeSlack) -> None:
     body = slash_command_body("help")
     async with aiohttp.ClientSession() as http:

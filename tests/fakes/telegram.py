@@ -110,12 +110,13 @@ class FakeTelegram:
         first_name: str = "Maija",
         language_code: str | None = "fi",
         chat_type: str = "private",
+        chat_id: int | None = None,
     ) -> int:
-        """A user writes `text` to the bot in a private chat."""
+        """A user writes `text` to the bot, in a private chat unless told otherwise."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": user_id, "type": chat_type, "first_name": first_name},
+            "chat": {"id": chat_id or user_id, "type": chat_type, "first_name": first_name},
             "from": self._user(user_id, first_name, language_code),
             "text": text,
         }
@@ -149,7 +150,14 @@ class FakeTelegram:
         return await self.push({"message": message})
 
     async def press(
-        self, user_id: int, data: str, *, language_code: str = "fi", message_id: int = 1
+        self,
+        user_id: int,
+        data: str,
+        *,
+        language_code: str = "fi",
+        message_id: int = 1,
+        chat_id: int | None = None,
+        chat_type: str = "private",
     ) -> int:
         """A user presses an inline button whose callback data is `data`."""
         query = {
@@ -160,7 +168,7 @@ class FakeTelegram:
             "message": {
                 "message_id": message_id,
                 "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private"},
+                "chat": {"id": chat_id or user_id, "type": chat_type},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sote"},
                 "text": "…",
             },
