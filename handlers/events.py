@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, distinct, func, or_, select, update
+from sqlalchemy import and_, delete, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Context, Services
@@ -23,7 +23,7 @@ from handlers.regions import RegionDirectory
 from handlers.router import Command, Feature
 from handlers.texts import Texts
 from schedules import timing
-from schedules.outbox import PENDING, SKIPPED, enqueue_many
+from schedules.outbox import PENDING, enqueue_many
 from storage.models import Announcement, Delivery, Event, Subscription, User
 
 PAGE = 5
@@ -432,8 +432,8 @@ class EventService:
             setattr(existing, key, value)
         existing.version += 1
         existing.updated_at = now
-        if newly_cancelled or timing_changed:
-            await self._drop_pending_reminders(session, existing)
+        # Reminders already queued carry the old details; the planner queues them afresh.
+        await self._drop_pending_reminders(session, existing)
         if newly_cancelled:
             await self.notify_change(session, existing, cancelled=True)
             return existing, "cancelled"
@@ -675,14 +675,13 @@ class EventService:
         return await enqueue_many(session, rows, now=now)
 
     async def _drop_pending_reminders(self, session: AsyncSession, event: Event) -> None:
+        # Deleted, not marked skipped: the planner queues them afresh under the same keys.
         await session.execute(
-            update(Delivery)
-            .where(
+            delete(Delivery).where(
                 Delivery.kind == REMINDER,
                 Delivery.status == PENDING,
                 Delivery.dedupe_key.like(f"reminder:{event.id}:%"),
             )
-            .values(status=SKIPPED, last_error="event changed")
         )
 
     async def subscribe(self, session: AsyncSession, user: User, event_id: int | None) -> bool:
@@ -710,9 +709,10 @@ class EventService:
         return True
 
     async def unsubscribe(self, session: AsyncSession, user: User, what: str) -> int:
-        """Remove `region`, `all` or an event id's subscription; pending reminders go too."""
+        """Remove `region`, `all` or an event id's subscription; pending reminders go too
+        (deleted, so subscribing again plans them again)."""
         query = delete(Subscription).where(Subscription.user_id == user.id)
-        pending = update(Delivery).where(
+        pending = delete(Delivery).where(
             Delivery.user_id == user.id, Delivery.kind == REMINDER, Delivery.status == PENDING
         )
         if what == "region":
@@ -722,7 +722,7 @@ class EventService:
             pending = pending.where(Delivery.dedupe_key.like(f"reminder:{int(what)}:%"))
         result = await session.execute(query)
         if what in {"all"} or what.isdigit():
-            await session.execute(pending.values(status=SKIPPED, last_error="unsubscribed"))
+            await session.execute(pending)
         elif what == "region":
             await self._drop_region_reminders(session, user)
         return int(getattr(result, "rowcount", 0) or 0)
@@ -741,8 +741,7 @@ class EventService:
         )
         for delivery in rows.scalars():
             if not any(delivery.dedupe_key.startswith(prefix) for prefix in keep):
-                delivery.status = SKIPPED
-                delivery.last_error = "unsubscribed"
+                await session.delete(delivery)
 
     async def subscriptions(self, session: AsyncSession, user: User) -> list[Subscription]:
         """The user's subscriptions."""
@@ -873,6 +872,17 @@ def build_staff_events_feature(service: EventService) -> Feature:
     )
 
 
+# What may follow /peru instead of pressing a button.
+_UNSUBSCRIBE_WORDS = {
+    "kaikki": "all",
+    "all": "all",
+    "alla": "all",
+    "alue": "region",
+    "region": "region",
+    "regionen": "region",
+}
+
+
 def build_events_feature(service: EventService) -> Feature:
     """`/tapahtumat`, `/tilaa`, `/peru` and the event buttons."""
 
@@ -924,6 +934,10 @@ def build_events_feature(service: EventService) -> Feature:
         subscriptions = await service.subscriptions(ctx.session, ctx.user)
         if not subscriptions:
             return [Reply(T("events.no_subscriptions", ctx.lang))]
+        typed = _UNSUBSCRIBE_WORDS.get(msg.args.strip().lower())
+        if typed is not None:
+            await service.unsubscribe(ctx.session, ctx.user, typed)
+            return [Reply(T("events.unsubscribed", ctx.lang))]
         rows: list[list[Button]] = []
         for subscription in subscriptions:
             if subscription.scope == "region":

@@ -115,7 +115,7 @@ class ReminderPlanner:
         for offset, due in chosen:
             seconds = int(offset.total_seconds())
             marker = (event.id, event.version, _stamp(start), seconds)
-            audience = len(users) + len(channels)
+            audience = hash((frozenset(u.id for u in users), tuple(channels)))
             if self._planned.get(marker) == audience:
                 continue
             key = f"reminder:{event.id}:{_stamp(start)}:{seconds}"

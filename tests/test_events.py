@@ -266,10 +266,37 @@ async def test_changed_and_cancelled_events_notify_subscribers(core: Any, clock:
         notices[0].startswith("📣 Tapahtuman tiedot muuttuivat") and "ke 16.12.2026" in notices[0]
     )
     assert notices[1].startswith("❌ Tapahtuma on peruttu")
-    planned = [
-        r for r in rows if r.kind == "event_reminder" and r.dedupe_key.startswith("reminder:1:")
-    ]
-    assert planned and all(r.status == "skipped" for r in planned)
+    await core.planner.plan()
+    assert not [r for r in await _reminders(core) if r.dedupe_key.startswith("reminder:1:")]
+
+
+async def test_an_edited_event_is_reminded_with_its_new_details(
+    core: Any, clock: FakeClock
+) -> None:
+    await core.events.import_calendar(calendar())
+    await _subscriber(core, "332", "Pori")
+    clock.set(datetime(2026, 12, 8, 15, 55, tzinfo=UTC))
+    await core.planner.plan()
+    await core.events.import_calendar(calendar(title="Järjestöinfo: avustukset ja tilat 2027"))
+    await core.planner.plan()
+    rows = [r for r in await _reminders(core) if r.dedupe_key.startswith("reminder:1:")]
+    assert [(r.status, r.recipient) for r in rows] == [("pending", "332")]
+    assert "avustukset ja tilat 2027" in rows[0].payload["text"]
+
+
+async def test_subscribing_again_plans_the_reminder_again(core: Any, clock: FakeClock) -> None:
+    await core.events.import_calendar(calendar())
+    await _subscriber(core, "333", "Pori")
+    clock.set(datetime(2026, 12, 8, 15, 55, tzinfo=UTC))
+    await core.planner.plan()
+    chat = Chat(core.router, user_id="333")
+    await chat.say("/peru kaikki")
+    await core.planner.plan()
+    assert not [r for r in await _reminders(core) if r.dedupe_key.startswith("reminder:1:")]
+    await chat.say("/tilaa")
+    await core.planner.plan()
+    rows = [r for r in await _reminders(core) if r.dedupe_key.startswith("reminder:1:")]
+    assert [(r.status, r.recipient) for r in rows] == [("pending", "333")]
 
 
 async def test_announcement_reaches_subscribers_of_chosen_counties(core: Any) -> None:
