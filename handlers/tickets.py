@@ -434,7 +434,13 @@ class TicketDesk:
     async def follow_up(self, ctx: Context, text: str) -> list[Reply]:
         """A volunteer's message while their ticket is open goes to the same thread."""
         ticket_id = int((ctx.user.state_data or {}).get("ticket_id", 0))
-        ticket = await ctx.session.get(Ticket, ticket_id)
+        # The card may be posted at this very moment (card_posted). Locking the ticket row
+        # (PostgreSQL) and reading it again once this transaction writes (SQLite, whose
+        # writers take turns) means either we see the card's thread, or card_posted sees
+        # this message: it is relayed either way.
+        ticket = await ctx.session.get(
+            Ticket, ticket_id, with_for_update=True, populate_existing=True
+        )
         if ticket is None or ticket.user_id != ctx.user.id or ticket.status == TicketStatus.CLOSED:
             ctx.user.state, ctx.user.state_data = None, {}
             return []
@@ -447,6 +453,7 @@ class TicketDesk:
         )
         ctx.session.add(message)
         await ctx.session.flush()
+        await ctx.session.refresh(ticket)
         if ticket.status == TicketStatus.ANSWERED:
             ticket.status = TicketStatus.OPEN
         if ticket.waiting_since is None:
@@ -901,7 +908,9 @@ class TicketDesk:
         """The card is in Slack: remember its thread and send what waited for it."""
         if delivery.ticket_id is None:
             return
-        ticket = await session.get(Ticket, delivery.ticket_id)
+        ticket = await session.get(
+            Ticket, delivery.ticket_id, with_for_update=True, populate_existing=True
+        )
         ts, channel = result.get("ts"), result.get("channel") or delivery.recipient
         if ticket is None or not ts:
             return

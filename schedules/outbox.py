@@ -195,6 +195,7 @@ class _ChannelState:
     next_slot: float = 0.0
     paused_until: float = 0.0
     recipient_next: dict[str, float] = field(default_factory=dict)
+    in_flight: int = 0
 
     def reserve(self, recipient: str, now: float) -> float | None:
         """Reserve a send time for `recipient` (seconds from now), or None if it must wait."""
@@ -280,7 +281,10 @@ class DeliveryEngine:
             if self._stopping:
                 break
             try:
-                while not self._stopping and await self.run_once() > 0:
+                # Claim without waiting for the sends: a slow Slack call never holds up
+                # Telegram. Each channel claims only while it has room (see _paced), and
+                # every finished send wakes the loop again.
+                while not self._stopping and await self.run_once(wait=False) > 0:
                     pass
                 await self._announce_next_due()
             except Exception:
@@ -309,7 +313,24 @@ class DeliveryEngine:
     def _spawn(self, row: Delivery) -> asyncio.Task[None]:
         task = asyncio.create_task(self._deliver(row))
         self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
+        state = self._channels.get(row.channel)
+        if state is not None:
+            state.in_flight += 1
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._inflight.discard(finished)
+            if state is not None:
+                state.in_flight -= 1
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error(
+                    "delivery %s (%s) crashed; its lease will expire and it is retried",
+                    row.id,
+                    row.kind,
+                    exc_info=finished.exception(),
+                )
+            self.poke()
+
+        task.add_done_callback(done)
         return task
 
     async def _claim(self) -> list[Delivery]:
@@ -378,7 +399,8 @@ class DeliveryEngine:
             if key in seen or wait > 1.0:
                 soonest = min(soonest, wait) if soonest is not None else max(wait, 0.05)
                 continue
-            limit = max(1, int(state.pace.per_second))
+            # About a second's worth per channel, counting what is still being sent.
+            limit = max(1, int(state.pace.per_second)) - state.in_flight
             if per_channel.get(channel, 0) >= limit:
                 continue
             per_channel[channel] = per_channel.get(channel, 0) + 1

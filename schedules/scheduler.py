@@ -81,10 +81,10 @@ class Wakeups:
         """Wake the engine when the earliest pending delivery becomes due."""
         if due is None or not self.scheduler.running:
             return
-        delay = (due - self.clock.now()).total_seconds()
-        if delay <= 0:
-            self.engine.poke()
-            return
+        # Something already due is still pending after a round: it is paced, paused by a
+        # 429 or claimed elsewhere, and the engine wakes itself for those. Look again in a
+        # second at the latest, never in a tight loop.
+        delay = max((due - self.clock.now()).total_seconds(), 1.0)
         self.scheduler.add_job(
             self.engine.poke,
             "date",
