@@ -153,6 +153,7 @@ class BotRuntime:
         engine.on_sent[CARD] = core.desk.card_posted
         engine.on_sent[TO_VOLUNTEER] = core.desk.delivered_to_volunteer
         engine.on_failed[TO_VOLUNTEER] = core.desk.volunteer_unreachable
+        engine.on_failed[CARD] = core.desk.card_not_posted
         jobs = [
             PeriodicJob("reminders", 60.0, core.planner.plan),
             PeriodicJob("escalation", 300.0, core.desk.escalate),

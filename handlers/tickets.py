@@ -129,6 +129,17 @@ T = Texts(
             "{area}. {expectation}\n\nThe answer will arrive in this chat. To add something, "
             "just write and I'll add it to the same question.",
         },
+        "ticket.not_delivered": {
+            Lang.FI: "Valitettavasti kysymyksesi #{number} ei teknisen vian vuoksi mennyt "
+            "perille asiantuntijoille. Ylläpito on saanut tiedon viasta. Voit lähettää "
+            "kysymyksen uudelleen myöhemmin komennolla /kysy – pahoittelemme vaivaa!",
+            Lang.SV: "Tyvärr nådde din fråga #{number} inte experterna på grund av ett tekniskt "
+            "fel. Administratörerna har fått veta om felet. Du kan skicka frågan på nytt senare "
+            "med /ask – vi beklagar besväret!",
+            Lang.EN: "Sorry, a technical fault kept your question #{number} from reaching the "
+            "experts. The administrators have been told. You can send it again later with /ask "
+            "– apologies for the trouble!",
+        },
         "ticket.expect_office": {
             Lang.FI: "Asiantuntijat vastaavat arkisin klo 8–16, yleensä saman työpäivän aikana.",
             Lang.SV: "Experterna svarar vardagar kl. 8–16, oftast samma arbetsdag.",
@@ -978,6 +989,52 @@ class TicketDesk:
             ticket,
             f"undeliverable:{target['channel']}:{target['ts']}",
             f"⚠️ Vastausta ei voitu toimittaa vapaaehtoiselle: {reason}.",
+            now,
+        )
+
+    async def card_not_posted(
+        self, session: AsyncSession, delivery: Delivery, error: DeliveryError
+    ) -> None:
+        """A ticket card could not be posted for good (a missing channel, the bot not in it,
+        Slack down for hours): say so loudly, tell the coordinators and the volunteer."""
+        if delivery.ticket_id is None:
+            return
+        ticket = await session.get(Ticket, delivery.ticket_id)
+        if ticket is None or ticket.slack_ts is not None:
+            return
+        now = self.services.clock.now()
+        log.error(
+            "ticket %s card could not be posted to %s: %s", ticket.id, delivery.recipient, error
+        )
+        coordination = self.services.settings.slack_coordination_channel
+        if coordination and coordination != delivery.recipient:
+            await enqueue(
+                session,
+                dedupe_key=f"card-failed:{ticket.id}:{delivery.id}",
+                channel="slack",
+                kind=ESCALATION,
+                recipient=coordination,
+                payload={
+                    "op": "post",
+                    "text": (
+                        f"🚨 Kysymyksen #{ticket.id} korttia ei saatu kanavalle "
+                        f"<#{delivery.recipient}> ({error}). Onko botti kutsuttu kanavalle? "
+                        "Kysymys "
+                        f"({self.regions.county(ticket.county_code).short_name('fi')}):\n> "
+                        + mrkdwn_escape(ticket.text[:2000]).replace("\n", "\n> ")
+                    ),
+                },
+                now=now,
+                ticket_id=ticket.id,
+            )
+        ticket.status = TicketStatus.CLOSED
+        ticket.closed_at = now
+        ticket.updated_at = now
+        await self._queue_to_volunteer(
+            session,
+            ticket,
+            f"card-failed-volunteer:{ticket.id}",
+            Reply(T("ticket.not_delivered", Lang.from_code(ticket.lang), number=ticket.id)),
             now,
         )
 

@@ -16,7 +16,14 @@ from bot.app import BotRuntime
 from bot.settings import Settings
 from storage.models import Delivery, FaqDraft, Ticket
 from tests.fakes.clock import FakeClock
-from tests.fakes.slack import BOT_USER_ID, FakeSlack, action_body, event_body, sign
+from tests.fakes.slack import (
+    BOT_USER_ID,
+    FakeSlack,
+    SlackFailure,
+    action_body,
+    event_body,
+    sign,
+)
 from tests.fakes.telegram import Failure, FakeTelegram
 
 VOLUNTEER = 2001
@@ -305,6 +312,25 @@ async def test_erasing_my_data_blanks_the_slack_card_and_drops_drafts(
     async with bot.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(FaqDraft)) == 0
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+async def test_a_card_that_cannot_be_posted_is_reported_and_the_volunteer_told(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    slack.failures.append(SlackFailure("chat.postMessage", error="not_in_channel"))
+    await telegram.send_text(VOLUNTEER, "/kysy Porissa kysymys <tiloista>")
+    await telegram.wait_for_texts(VOLUNTEER, 1)
+    await telegram.press(VOLUNTEER, "rg:y:06")
+    await telegram.wait_for_texts(VOLUNTEER, 3)
+    await telegram.press(VOLUNTEER, "tk:send")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert "ei teknisen vian vuoksi mennyt perille" in texts[-1] and "/kysy" in texts[-1]
+    alert = await slack.wait_for(lambda: slack.posts(COORDINATION), what="coordination alert")
+    assert f"<#{WEST}>" in alert[0].params["text"] and "not_in_channel" in alert[0].params["text"]
+    assert "&lt;tiloista&gt;" in alert[0].params["text"]
+    await telegram.send_text(VOLUNTEER, "/tila")
+    texts = await telegram.wait_for_texts(VOLUNTEER, 6)
+    assert "suljettu" in texts[-1].lower() or "ratkaistu" in texts[-1].lower()
 
 
 async def test_a_429_is_retried_after_its_retry_after(
