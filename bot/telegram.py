@@ -215,9 +215,14 @@ class TelegramChannel:
                 )
                 for c in commands
             ]
-            await self.application.bot.set_my_commands(
-                menu, language_code=lang.value if lang else None
-            )
+            try:
+                await self.application.bot.set_my_commands(
+                    menu, language_code=lang.value if lang else None
+                )
+            except TelegramError as err:
+                # The menu is a convenience; the bot answers commands without it.
+                log.warning("could not set the %s command menu: %s", menu_lang.value, err)
+                return
 
     async def stop_ingress(self) -> None:
         """Stop fetching new updates."""

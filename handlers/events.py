@@ -106,8 +106,8 @@ T = Texts(
             Lang.EN: "Done! I'll remind you about “{title}” before it starts.",
         },
         "events.subscribed_region": {
-            Lang.FI: "Tilasit muistutukset alueen {county} ja valtakunnallisista tapahtumista. "
-            "Lopeta komennolla /peru.",
+            Lang.FI: "Tilasit muistutukset alueesi ({county}) ja valtakunnallisista "
+            "tapahtumista. Lopeta komennolla /peru.",
             Lang.SV: "Du prenumererar nu på påminnelser om evenemang i {county} och i hela "
             "landet. Sluta med /unsubscribe.",
             Lang.EN: "You now get reminders of events in {county} and national ones. Stop with "
@@ -193,15 +193,13 @@ def format_when(start: datetime, end: datetime, all_day: bool, tz: ZoneInfo, lan
     date_text = f"{local_start.day}.{local_start.month}.{local_start.year}"
     if all_day:
         return f"{day} {date_text}"
-    if lang is Lang.EN:
-        clock = f"{local_start:%H:%M}–{local_end:%H:%M}"
-        return f"{day} {date_text} {clock}"
-    clock = f"{local_start:%H.%M}–{local_end:%H.%M}"
-    word = "klo" if lang is Lang.FI else "kl."
+    time_format = "%H:%M" if lang is Lang.EN else "%H.%M"
+    begins, ends = local_start.strftime(time_format), local_end.strftime(time_format)
+    word = {Lang.FI: "klo ", Lang.SV: "kl. "}.get(lang, "")
     if local_end.date() != local_start.date():
         end_date = f"{local_end.day}.{local_end.month}.{local_end.year}"
-        return f"{day} {date_text} {word} {local_start:%H.%M} – {end_date} {local_end:%H.%M}"
-    return f"{day} {date_text} {word} {clock}"
+        return f"{day} {date_text} {word}{begins} – {end_date} {ends}"
+    return f"{day} {date_text} {word}{begins}–{ends}"
 
 
 _DATE_TIME = re.compile(

@@ -140,6 +140,14 @@ T = Texts(
             "experts. The administrators have been told. You can send it again later with /ask "
             "– apologies for the trouble!",
         },
+        "ticket.already_sent": {
+            Lang.FI: "Kysymyksesi #{number} on jo lähetetty. Jos haluat lisätä jotain, kirjoita "
+            "vain, niin välitän sen samaan kysymykseen.",
+            Lang.SV: "Din fråga #{number} har redan skickats. Vill du lägga till något, skriv "
+            "bara så skickar jag det till samma fråga.",
+            Lang.EN: "Your question #{number} has already been sent. To add something, just "
+            "write and I'll add it to the same question.",
+        },
         "ticket.expect_office": {
             Lang.FI: "Asiantuntijat vastaavat arkisin klo 8–16, yleensä saman työpäivän aikana.",
             Lang.SV: "Experterna svarar vardagar kl. 8–16, oftast samma arbetsdag.",
@@ -313,12 +321,11 @@ class TicketDesk:
         if start <= now:
             return T("ticket.expect_office", lang)
         local = local_time(start, self.services)
-        when = f"{_WEEKDAYS[lang][local.weekday()]} {local.day}.{local.month}. klo {local.hour}"
-        if lang is Lang.EN:
-            when = (
-                f"{_WEEKDAYS[lang][local.weekday()]} {local.day}.{local.month}. at {local.hour}:00"
-            )
-        return T("ticket.expect_later", lang, when=when)
+        day = f"{_WEEKDAYS[lang][local.weekday()]} {local.day}.{local.month}."
+        hour = {Lang.FI: f"klo {local.hour}", Lang.SV: f"kl. {local.hour}"}.get(
+            lang, f"at {local.hour}:00"
+        )
+        return T("ticket.expect_later", lang, when=f"{day} {hour}")
 
     # -- volunteer side ----------------------------------------------------------------------
 
@@ -392,6 +399,9 @@ class TicketDesk:
     async def confirm(self, ctx: Context, anonymous: bool) -> list[Reply]:
         """Create the ticket and queue its card for the area's Slack channel."""
         data = dict(ctx.user.state_data or {})
+        if ctx.user.state == ConvState.TICKET_CHAT and "ticket_id" in data:
+            # "Lähetä" pressed twice: the question has already gone.
+            return [Reply(T("ticket.already_sent", ctx.lang, number=data["ticket_id"]))]
         if (
             ctx.user.state != ConvState.ASK_CONFIRM
             or "text" not in data

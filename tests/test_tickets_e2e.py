@@ -151,10 +151,14 @@ async def test_question_reaches_the_right_channel_and_the_reply_comes_back(
     assert action_ids == {"ticket_claim", "ticket_reassign", "ticket_close", "ticket_faq_draft"}
     assert "Kiitos!" in telegram.texts(VOLUNTEER)[-1]
     assert "arkisin klo 8–16" in telegram.texts(VOLUNTEER)[-1]
+    await telegram.press(VOLUNTEER, "tk:send")  # a second tap on "Lähetä"
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert f"#{number} on jo lähetetty" in texts[-1]
+    assert len(slack.posts(WEST)) == 1
 
     slack.users["UEXPERT01"] = {"real_name": "Aino Asiantuntija", "display_name": "Aino"}
     await staff_says(bot, card_ts, "Hei! Satakunnan avustushaku on syksyllä.", "1700000100.000100")
-    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    texts = await telegram.wait_for_texts(VOLUNTEER, 6)
     assert "Satakunnan avustushaku on syksyllä" in texts[-1]
     assert "Länsi-Suomi, Aino" in texts[-1]
     await slack.wait_for(
