@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -213,10 +214,18 @@ class BotRuntime:
                 loop.add_signal_handler(sig, self.request_stop)
         try:
             await self.start()
+            freeze_loaded_data()
             await self._stopping.wait()
             log.info("stopping")
         finally:
             await self.stop()
+
+
+def freeze_loaded_data() -> None:
+    """Move what start-up loaded (knowledge base index, regions, lexicons: ~200k objects)
+    out of the garbage collector's sight, so full collections stay short while serving."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _quietly(step: object, what: str) -> None:

@@ -167,7 +167,7 @@ class TelegramChannel:
                 AIORateLimiter(overall_max_rate=settings.telegram_rate_limit, max_retries=0)
             )
             .concurrent_updates(64)
-            .connection_pool_size(64)
+            .connection_pool_size(8)
             .get_updates_read_timeout(40)
             .build()
         )

@@ -385,17 +385,19 @@ class EventService:
         """Create the event or update the one with the same UID; returns (event, what happened)."""
         now = self.services.clock.now()
         existing = (
-            await session.execute(select(Event).where(Event.uid == data.uid))
+            await session.execute(select(Event).where(Event.uid == data.uid[:255]))
         ).scalar_one_or_none()
         last = _last_occurrence(data, self.services.settings.timezone)
         values: dict[str, Any] = {
-            "title": data.title,
-            "description": data.description,
+            # Cut to the columns' sizes (PostgreSQL refuses longer); a cut link would be
+            # broken, so an over-long one is left out.
+            "title": data.title[:300],
+            "description": data.description[:4000],
             "start": data.start,
             "end": data.end,
             "all_day": data.all_day,
-            "location": data.location,
-            "url": data.url,
+            "location": data.location[:500],
+            "url": data.url if len(data.url) <= 500 else "",
             "counties": list(data.counties),
             "rrule": data.rrule,
             "exdates": [x.isoformat() for x in data.exdates],
@@ -405,7 +407,7 @@ class EventService:
         }
         if existing is None:
             event = Event(
-                uid=data.uid,
+                uid=data.uid[:255],
                 source=source,
                 created_by=created_by,
                 created_at=now,

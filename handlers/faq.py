@@ -206,9 +206,9 @@ def build_faq_features(faq: FaqService, place_hint: PlaceHint | None = None) -> 
 
     async def log(
         session: AsyncSession, user: User | None, text: str, match: Match, now: Any
-    ) -> FaqQuestion:
+    ) -> int:
         entry = match.entry
-        row = FaqQuestion(
+        return await FaqQuestionRepository(session).record(
             user_id=user.id if user else None,
             text=text[:4000],
             lang=match.lang.value,
@@ -218,30 +218,30 @@ def build_faq_features(faq: FaqService, place_hint: PlaceHint | None = None) -> 
             suggested=[e.id for e in match.suggestions],
             created_at=now,
         )
-        return await FaqQuestionRepository(session).add(row)
 
-    def replies_for(match: Match, row: FaqQuestion) -> list[Reply]:
+    def with_feedback(answer: str, lang: Lang, question_id: int) -> Reply:
+        """The answer with "Was this helpful? 👍 👎" under it, in one message."""
+        return Reply.with_buttons(
+            f"{answer}\n\n{T('faq.helpful', lang)}",
+            [
+                Button("👍", payload=f"fq:up:{question_id}"),
+                Button("👎", payload=f"fq:dn:{question_id}"),
+            ],
+        )
+
+    def replies_for(match: Match, question_id: int) -> list[Reply]:
         lang = match.lang
-        ask = Button(T("faq.ask_expert", lang), payload=f"{ASK_EXPERT_PAYLOAD}:{row.id}")
+        ask = Button(T("faq.ask_expert", lang), payload=f"{ASK_EXPERT_PAYLOAD}:{question_id}")
         if match.kind is MatchKind.ANSWER:
-            return [
-                Reply(faq.reply_text(match)),
-                Reply.with_buttons(
-                    T("faq.helpful", lang),
-                    [
-                        Button("👍", payload=f"fq:up:{row.id}"),
-                        Button("👎", payload=f"fq:dn:{row.id}"),
-                    ],
-                ),
-            ]
+            return [with_feedback(faq.reply_text(match), lang, question_id)]
         if match.kind is MatchKind.SUGGESTIONS:
             rows: list[list[Button]] = [
-                [Button(entry.text(lang).question, payload=f"fq:s:{row.id}:{n}")]
+                [Button(entry.text(lang).question, payload=f"fq:s:{question_id}:{n}")]
                 for n, entry in enumerate(match.suggestions)
             ]
-            rows.append([Button(T("faq.none_of_these", lang), payload=f"fq:no:{row.id}")])
+            rows.append([Button(T("faq.none_of_these", lang), payload=f"fq:no:{question_id}")])
             return [Reply.with_buttons(faq.reply_text(match), *rows)]
-        if match.kind in {MatchKind.SMALLTALK, MatchKind.EMERGENCY}:
+        if match.kind is MatchKind.EMERGENCY:
             return [Reply(faq.reply_text(match))]
         return [Reply.with_buttons(faq.reply_text(match), [ask])]
 
@@ -253,8 +253,10 @@ def build_faq_features(faq: FaqService, place_hint: PlaceHint | None = None) -> 
             kind=match.kind.value,
             lang=match.lang.value,
         )
-        row = await log(ctx.session, ctx.user, msg.text, match, ctx.now)
-        replies = replies_for(match, row)
+        if match.kind is MatchKind.SMALLTALK:
+            return [Reply(faq.reply_text(match))]  # "kiitos", "moi": nothing worth keeping
+        question_id = await log(ctx.session, ctx.user, msg.text, match, ctx.now)
+        replies = replies_for(match, question_id)
         if place_hint is not None and match.kind in {MatchKind.ANSWER, MatchKind.SUGGESTIONS}:
             replies += place_hint(ctx, msg.text)
         return replies
@@ -281,16 +283,7 @@ def build_faq_features(faq: FaqService, place_hint: PlaceHint | None = None) -> 
                 entry = faq.kb.by_id(row.suggested[index])
                 if entry is not None:
                     row.chosen_entry_id = entry.id
-                    return [
-                        Reply(answer_text(entry, lang)),
-                        Reply.with_buttons(
-                            T("faq.helpful", lang),
-                            [
-                                Button("👍", payload=f"fq:up:{row.id}"),
-                                Button("👎", payload=f"fq:dn:{row.id}"),
-                            ],
-                        ),
-                    ]
+                    return [with_feedback(answer_text(entry, lang), lang, row.id)]
         if action == "no":
             row.feedback = -1
             ask = Button(T("faq.ask_expert", lang), payload=f"{ASK_EXPERT_PAYLOAD}:{row.id}")

@@ -910,8 +910,8 @@ class TicketDesk:
             FaqDraft(
                 ticket_id=ticket.id,
                 lang=ticket.lang,
-                question=ticket.text,
-                answer="\n\n".join(answers),
+                question=ticket.text[:4000],
+                answer="\n\n".join(answers)[:8000],
                 saved_by=action.user_id,
                 created_at=now,
             )

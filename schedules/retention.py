@@ -1,14 +1,16 @@
-"""Data retention: old closed tickets, sent deliveries and processed event ids are deleted."""
+"""Data retention: what volunteers wrote (tickets, questions, FAQ drafts made from them) is
+kept TICKET_RETENTION_DAYS after it was last touched; delivery records 30 days and Slack
+event ids 7 days."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 
 from handlers.context import Services
-from storage.models import Delivery, ProcessedEvent, Ticket
+from storage.models import Delivery, FaqDraft, FaqQuestion, ProcessedEvent, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +21,20 @@ async def purge_old_data(services: Services) -> dict[str, int]:
     keep_tickets = timedelta(days=services.settings.ticket_retention_days)
     removed: dict[str, int] = {}
     async with services.db.session() as session:
+        cutoff = now - keep_tickets
         result = await session.execute(
-            delete(Ticket).where(Ticket.status == "closed", Ticket.closed_at < now - keep_tickets)
+            delete(Ticket).where(
+                or_(
+                    Ticket.updated_at < cutoff,  # also questions nobody ever closed
+                    (Ticket.status == "closed") & (Ticket.closed_at < cutoff),
+                )
+            )
         )
         removed["tickets"] = int(getattr(result, "rowcount", 0) or 0)
+        result = await session.execute(delete(FaqDraft).where(FaqDraft.created_at < cutoff))
+        removed["faq_drafts"] = int(getattr(result, "rowcount", 0) or 0)
+        result = await session.execute(delete(FaqQuestion).where(FaqQuestion.created_at < cutoff))
+        removed["faq_questions"] = int(getattr(result, "rowcount", 0) or 0)
         result = await session.execute(
             delete(Delivery).where(
                 Delivery.status.in_(("sent", "skipped", "failed")),

@@ -57,6 +57,9 @@ class Database:
         if self.is_sqlite:
             self._ensure_sqlite_dir()
             kwargs["connect_args"] = {"timeout": 30}
+            # Sessions always end their transaction (commit or rollback, see `session`), so
+            # the pool's extra rollback on every check-in is a wasted thread hop.
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

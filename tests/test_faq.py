@@ -37,7 +37,7 @@ async def test_confident_answer_has_source_and_feedback_buttons(
     replies = await chat.say("Mikä STEA on?")
     assert "STEA" in replies[0].text
     assert "Lähde: https://" in replies[0].text
-    assert replies[1].text == "Oliko tästä apua?"
+    assert replies[0].text.endswith("\n\nOliko tästä apua?")
     assert chat.buttons() == ["👍", "👎"]
 
 
@@ -45,7 +45,7 @@ async def test_answer_follows_the_questions_language(app: tuple[Services, Router
     chat = Chat(app[1], language_code="fi")
     replies = await chat.say("Vad är STEA och varifrån kommer pengarna?")
     assert "Källa: https://" in replies[0].text
-    assert replies[1].text == "Var det här till hjälp?"
+    assert replies[0].text.endswith("Var det här till hjälp?")
 
 
 async def test_unsure_question_offers_suggestions(app: tuple[Services, Router]) -> None:

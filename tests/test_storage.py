@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -129,3 +129,57 @@ async def test_sqlite_uses_wal_and_foreign_keys(sqlite_url: str) -> None:
         assert busy and int(busy) >= 5000
     finally:
         await db.dispose()
+
+
+async def test_retention_removes_what_volunteers_wrote_once_it_is_old(
+    database: Database, database_url: str
+) -> None:
+    from bot.settings import Settings
+    from handlers.context import Services
+    from schedules.retention import purge_old_data
+    from storage.models import FaqDraft, FaqQuestion, Ticket
+    from tests.fakes.clock import FakeClock
+
+    old, recent = NOW - timedelta(days=400), NOW - timedelta(days=10)
+    async with database.session() as session:
+        user = await UserRepository(session).touch("telegram", "77", now=old)
+        for status, touched in (("open", old), ("closed", old), ("answered", recent)):
+            session.add(
+                Ticket(
+                    user_id=user.id,
+                    status=status,
+                    county_code="06",
+                    area_id="lansi-suomi",
+                    lang="fi",
+                    text=f"{status} question",
+                    display_name="Maija",
+                    escalation_level=0,
+                    created_at=old,
+                    updated_at=touched,
+                    closed_at=touched if status == "closed" else None,
+                )
+            )
+        for when in (old, recent):
+            session.add(
+                FaqQuestion(
+                    user_id=user.id,
+                    text="kysymys",
+                    lang="fi",
+                    kind="answer",
+                    confidence=0.9,
+                    suggested=[],
+                    created_at=when,
+                )
+            )
+            session.add(
+                FaqDraft(lang="fi", question="q", answer="a", saved_by="U1", created_at=when)
+            )
+    settings = Settings(_env_file=None, database_url=database_url, ticket_retention_days=365)  # type: ignore[call-arg]
+    services = Services(settings, database, FakeClock(NOW))
+    removed = await purge_old_data(services)
+    assert (removed["tickets"], removed["faq_questions"], removed["faq_drafts"]) == (2, 1, 1)
+    async with database.session() as session:
+        left = (await session.execute(select(Ticket.status))).scalars().all()
+        assert left == ["answered"]
+        assert await session.scalar(select(func.count()).select_from(FaqQuestion)) == 1
+        assert await session.scalar(select(func.count()).select_from(FaqDraft)) == 1

@@ -242,7 +242,7 @@ class FakeTelegram:
             form = await request.post()
             params = {}
             for key, value in form.items():
-                if hasattr(value, "file"):
+                if isinstance(value, web.FileField):
                     files[key] = (value.filename, value.file.read())
                     continue
                 params[key] = _decode(str(value))
