@@ -49,7 +49,7 @@ class Wakeups:
     def start(self) -> None:
         """Start the scheduler with the sweep and the periodic jobs."""
         self.scheduler.add_job(
-            self.engine.poke,
+            self._poke,
             "interval",
             seconds=self.sweep_seconds,
             id="sweep",
@@ -67,6 +67,11 @@ class Wakeups:
                 next_run_time=datetime.now(UTC) + timedelta(seconds=min(job.seconds, 5.0)),
             )
         self.scheduler.start()
+
+    async def _poke(self) -> None:
+        # A coroutine on purpose: APScheduler runs plain functions in a worker thread, and
+        # the engine's asyncio.Event must be set from the event loop's own thread.
+        self.engine.poke()
 
     def _guarded(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -86,7 +91,7 @@ class Wakeups:
         # second at the latest, never in a tight loop.
         delay = max((due - self.clock.now()).total_seconds(), 1.0)
         self.scheduler.add_job(
-            self.engine.poke,
+            self._poke,
             "date",
             run_date=datetime.now(UTC) + timedelta(seconds=delay),
             id="next-due",
