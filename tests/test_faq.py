@@ -216,3 +216,9 @@ def test_other_countries_systems_are_declined_but_swedish_services_are_not(
 ) -> None:
     match = FaqService.load().matcher.match(text)
     assert match.kind.value == kind
+
+
+@pytest.mark.parametrize("text", ["en tiedä", "emmä tiiä", "haluan tietää", "I don't know"])
+def test_a_reply_without_a_question_is_not_answered_with_a_random_topic(text: str) -> None:
+    match = FaqService.load().matcher.match(text)
+    assert match.kind.value != "answer", f"{text!r} → {match.entry.id if match.entry else None}"
