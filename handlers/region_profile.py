@@ -219,7 +219,16 @@ class RegionProfile:
             return self.propose(ctx, match)
 
         async def on_typed_place(msg: Incoming, ctx: Context) -> list[Reply]:
-            return self.propose(ctx, self.regions.resolve(msg.text))
+            match = self.regions.resolve(msg.text)
+            if match.status is RegionStatus.UNKNOWN:
+                data = dict(ctx.user.state_data or {})
+                if data.get("place_misses"):
+                    # Twice no place: they have moved on (a new question, say). Leave the
+                    # region question and let the text be handled as any other message.
+                    ctx.user.state, ctx.user.state_data = None, {}
+                    return []
+                ctx.user.state_data = {**data, "place_misses": 1}
+            return self.propose(ctx, match)
 
         return Feature(
             name="region",

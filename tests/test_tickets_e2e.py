@@ -233,6 +233,21 @@ async def test_broadcast_replies_files_and_slack_markup_reach_the_volunteer_read
     assert "Viimeinen vastaus." in texts[-1]
 
 
+async def test_a_volunteer_who_moves_on_is_not_stuck_in_the_region_question(
+    bot: BotRuntime, telegram: FakeTelegram
+) -> None:
+    for said, expected in (
+        ("/kysy Miten haemme avustusta?", "Valitse"),
+        ("Hölökyn kölökyn", "En tunnistanut paikkaa"),
+        ("Mikä on STEA?", "Sosiaali- ja terveysjärjestöjen avustuskeskus"),
+    ):
+        await telegram.send_text(VOLUNTEER, said)
+        await telegram.wait_for(
+            lambda e=expected: any(e in t for t in telegram.texts(VOLUNTEER)),  # type: ignore[misc]
+            what=expected,
+        )
+
+
 async def test_a_slack_event_delivered_twice_is_relayed_once(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
