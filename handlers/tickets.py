@@ -475,13 +475,16 @@ class TicketDesk:
         ctx.session.add(message)
         await ctx.session.flush()
         await ctx.session.refresh(ticket)
-        if ticket.status == TicketStatus.ANSWERED:
+        reopened = ticket.status == TicketStatus.ANSWERED
+        if reopened:
             ticket.status = TicketStatus.OPEN
         if ticket.waiting_since is None:
             ticket.waiting_since = ctx.now
         ticket.updated_at = ctx.now
         if ticket.slack_ts is not None:
             await self._queue_volunteer_message(ctx.session, ticket, message, ctx.now)
+            if reopened:
+                await self._queue_card_update(ctx.session, ticket, ctx.now)  # 🟡 again
             ctx.mark_queued()
         return [
             Reply.with_buttons(
@@ -764,6 +767,7 @@ class TicketDesk:
             await session.flush()
             if note:
                 return False
+            status_before = ticket.status
             if ticket.status == TicketStatus.CLOSED:
                 ticket.status = TicketStatus.ANSWERED
                 ticket.closed_at = None
@@ -773,6 +777,8 @@ class TicketDesk:
             ticket.waiting_since = None
             ticket.escalation_level = 0
             ticket.updated_at = now
+            if ticket.status != status_before:
+                await self._queue_card_update(session, ticket, now)  # 🟢 on the card
             area = self.experts.area(ticket.area_id) if self._has_area(ticket.area_id) else None
             lang = Lang.from_code(ticket.lang)
             who = area.name(lang.value) if area else ticket.area_id

@@ -173,6 +173,14 @@ async def test_question_reaches_the_right_channel_and_the_reply_comes_back(
     )
     assert follow_up[0].params["thread_ts"] == card_ts
     assert "Maija" in follow_up[0].params["text"]
+    updates = await slack.wait_for(
+        lambda: [c for c in slack.ok_calls("chat.update") if c.params["ts"] == card_ts][1:],
+        what="card updated twice",
+    )
+    statuses = [
+        json.dumps(c.params["blocks"], ensure_ascii=False) for c in slack.ok_calls("chat.update")
+    ]
+    assert "vastattu" in statuses[0] and "odottaa vastausta" in statuses[1], updates
 
 
 async def test_internal_notes_and_own_messages_are_never_relayed(
@@ -318,7 +326,11 @@ async def test_erasing_my_data_blanks_the_slack_card_and_drops_drafts(
     assert "Tietosi on poistettu" in texts[-1]
 
     update = await slack.wait_for(
-        lambda: [c for c in slack.ok_calls("chat.update") if c.params["ts"] == card_ts],
+        lambda: [
+            c
+            for c in slack.ok_calls("chat.update")
+            if c.params["ts"] == card_ts and "[poistettu]" in json.dumps(c.params)
+        ],
         what="blanked card",
     )
     card = json.dumps(update[-1].params, ensure_ascii=False)
