@@ -561,24 +561,31 @@ class TicketDesk:
         )
 
     async def _queue_card_update(
-        self, session: AsyncSession, ticket: Ticket, now: datetime
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        now: datetime,
+        *,
+        erased: bool = False,
     ) -> None:
+        """Redraw the ticket's card; `erased` blanks the volunteer's words and queues the
+        update unlinked from the ticket, so it outlives the ticket's deletion."""
         if ticket.slack_ts is None or ticket.slack_channel is None:
             return
-        area = self.experts.area(ticket.area_id)
+        card = self._card(ticket, self.experts.area(ticket.area_id))
+        key = f"card-update:{ticket.id}:{ticket.status}:{ticket.claimed_by}:{now.isoformat()}"
+        if erased:
+            card.update(text=ERASED, who=ERASED, status=str(TicketStatus.CLOSED))
+            key = f"erase-card:{ticket.id}"
         await enqueue(
             session,
-            dedupe_key=f"card-update:{ticket.id}:{ticket.status}:{ticket.claimed_by}:{now.isoformat()}",
+            dedupe_key=key,
             channel="slack",
             kind=CARD_UPDATE,
             recipient=ticket.slack_channel,
-            payload={
-                "op": "ticket_card_update",
-                "ts": ticket.slack_ts,
-                "ticket": self._card(ticket, area),
-            },
+            payload={"op": "ticket_card_update", "ts": ticket.slack_ts, "ticket": card},
             now=now,
-            ticket_id=ticket.id,
+            ticket_id=None if erased else ticket.id,
         )
 
     async def _queue_thread(
@@ -589,6 +596,8 @@ class TicketDesk:
         text: str,
         now: datetime,
         kind: str = THREAD,
+        *,
+        linked: bool = True,
     ) -> None:
         if ticket.slack_ts is None or ticket.slack_channel is None:
             return
@@ -600,7 +609,7 @@ class TicketDesk:
             recipient=ticket.slack_channel,
             payload={"op": "post", "thread_ts": ticket.slack_ts, "text": text},
             now=now,
-            ticket_id=ticket.id,
+            ticket_id=ticket.id if linked else None,
         )
 
     async def _queue_volunteer_message(
@@ -655,35 +664,16 @@ class TicketDesk:
             delete(FaqDraft).where(FaqDraft.ticket_id.in_([t.id for t in tickets]))
         )
         for ticket in tickets:
-            if ticket.slack_ts is None or ticket.slack_channel is None:
-                continue
-            card = self._card(ticket, self.experts.area(ticket.area_id))
-            card.update(text=ERASED, who=ERASED, status=str(TicketStatus.CLOSED))
-            await enqueue(
+            await self._queue_card_update(session, ticket, now, erased=True)
+            await self._queue_thread(
                 session,
-                dedupe_key=f"erase-card:{ticket.id}",
-                channel="slack",
-                kind=CARD_UPDATE,
-                recipient=ticket.slack_channel,
-                payload={"op": "ticket_card_update", "ts": ticket.slack_ts, "ticket": card},
-                now=now,
-            )
-            await enqueue(
-                session,
-                dedupe_key=f"erase-note:{ticket.id}",
-                channel="slack",
-                kind=THREAD,
-                recipient=ticket.slack_channel,
-                payload={
-                    "op": "post",
-                    "thread_ts": ticket.slack_ts,
-                    "text": (
-                        f"Kysyjä poisti tietonsa botista, joten kysymys #{ticket.id} on "
-                        "suljettu eikä ketjuun kirjoitettuja viestejä enää välitetä. "
-                        "Poistakaa ketjusta myös kysyjän henkilötiedot, jos niitä on."
-                    ),
-                },
-                now=now,
+                ticket,
+                f"erase-note:{ticket.id}",
+                f"Kysyjä poisti tietonsa botista, joten kysymys #{ticket.id} on suljettu eikä "
+                "ketjuun kirjoitettuja viestejä enää välitetä. Poistakaa ketjusta myös kysyjän "
+                "henkilötiedot, jos niitä on.",
+                now,
+                linked=False,
             )
 
     # -- staff side ----------------------------------------------------------------------------

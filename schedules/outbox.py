@@ -196,6 +196,9 @@ class _ChannelState:
     paused_until: float = 0.0
     recipient_next: dict[str, float] = field(default_factory=dict)
     in_flight: int = 0
+    # Recipients with a send under way: the next message to them waits for it, so a
+    # conversation's messages arrive in the order they were queued.
+    busy: set[str] = field(default_factory=set)
 
     def reserve(self, recipient: str, now: float) -> float | None:
         """Reserve a send time for `recipient` (seconds from now), or None if it must wait."""
@@ -316,11 +319,13 @@ class DeliveryEngine:
         state = self._channels.get(row.channel)
         if state is not None:
             state.in_flight += 1
+            state.busy.add(row.recipient)
 
         def done(finished: asyncio.Task[None]) -> None:
             self._inflight.discard(finished)
             if state is not None:
                 state.in_flight -= 1
+                state.busy.discard(row.recipient)
             if not finished.cancelled() and finished.exception() is not None:
                 log.error(
                     "delivery %s (%s) crashed; its lease will expire and it is retried",
@@ -395,6 +400,8 @@ class DeliveryEngine:
             if state is None:
                 continue
             key = (channel, recipient)
+            if recipient in state.busy:
+                continue  # its finishing send wakes the loop
             wait = state.wait_for(recipient, now)
             if key in seen or wait > 1.0:
                 soonest = min(soonest, wait) if soonest is not None else max(wait, 0.05)

@@ -256,6 +256,26 @@ async def test_a_volunteer_who_moves_on_is_not_stuck_in_the_region_question(
         )
 
 
+async def test_quick_follow_ups_reach_the_thread_in_order(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    card_ts, _ = await ask_expert(telegram, slack, "Porissa kysyttävää tiloista")
+    for n in range(1, 7):
+        await telegram.send_text(VOLUNTEER, f"lisäys {n}")
+    posts = await slack.wait_for(
+        lambda: (
+            found
+            if len(found := [p for p in slack.posts(WEST) if "lisäys" in p.params.get("text", "")])
+            == 6
+            else None
+        ),
+        what="six follow-ups in the thread",
+    )
+    said = [p.params["text"].rsplit(" ", 1)[-1] for p in posts]
+    assert said == ["1", "2", "3", "4", "5", "6"]
+    assert all(p.params["thread_ts"] == card_ts for p in posts)
+
+
 async def test_a_slack_event_delivered_twice_is_relayed_once(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
@@ -313,6 +333,7 @@ async def test_erasing_my_data_blanks_the_slack_card_and_drops_drafts(
     await press_in_slack(
         bot, {"type": "button", "action_id": "ticket_faq_draft", "value": str(number)}
     )
+    await slack.wait_for(lambda: slack.responses, what="the draft is confirmed to staff")
     async with bot.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(FaqDraft)) == 1
 
