@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from bot.app import freeze_loaded_data
 from handlers.faq import FaqService
 from handlers.faq_kb import Entry, KnowledgeBase
 from handlers.messages import Lang
@@ -201,6 +202,7 @@ def run_all(paths: Sequence[Path], show_misses: bool = True) -> list[Report]:
     started = time.perf_counter()
     service = FaqService.load()
     load_s = time.perf_counter() - started
+    freeze_loaded_data()  # as `sote-bot run` does once everything is loaded
     kb = service.kb
     entries = kb.answers()
     print(
