@@ -21,6 +21,7 @@ from handlers.events import (
 )
 from handlers.experts import ExpertDirectory
 from handlers.faq import FaqService, build_faq_features
+from handlers.overview import StaffOverview, build_stats_feature
 from handlers.privacy import build_privacy_feature
 from handlers.region_profile import RegionProfile
 from handlers.regions import RegionDirectory
@@ -70,6 +71,7 @@ class Core:
     events: EventService
     staff_events: StaffEvents
     planner: ReminderPlanner
+    overview: StaffOverview
 
 
 def build_core(services: Services) -> Core:
@@ -81,6 +83,7 @@ def build_core(services: Services) -> Core:
     desk = TicketDesk(services, services.regions, services.experts, profile)
     profile.after_region_set(desk.after_region)
     events = EventService(services, services.regions, services.experts)
+    overview = StaffOverview(desk, events)
     features += [
         build_core_feature(router.commands, profile.start_prompt),
         build_privacy_feature(erasers=(desk.forget_user,)),
@@ -89,13 +92,20 @@ def build_core(services: Services) -> Core:
         build_staff_ticket_feature(desk),
         build_events_feature(events),
         build_staff_events_feature(events),
+        build_stats_feature(overview),
         profile.feature(),
     ]
     if services.faq is not None:
         features += build_faq_features(services.faq, profile.hint_from_text)
     router.features = tuple(features)
     return Core(
-        services, router, desk, events, StaffEvents(events), ReminderPlanner(services, events)
+        services,
+        router,
+        desk,
+        events,
+        StaffEvents(events),
+        ReminderPlanner(services, events),
+        overview,
     )
 
 
@@ -148,7 +158,7 @@ class BotRuntime:
         if settings.slack_enabled:
             from bot.slack import SlackChannel, SlackTransport, outbox_client
 
-            slack = SlackChannel(settings, core.router, core.desk, core.staff_events)
+            slack = SlackChannel(settings, core.router, core.desk, core.staff_events, core.overview)
             transports["slack"] = SlackTransport(outbox_client(settings))
         engine = DeliveryEngine(services.db, services.clock, transports, paces)
         engine.on_sent[CARD] = core.desk.card_posted

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack_cards import ticket_card, to_plain_text
+from bot.slack_home import home_view
 from bot.slack_views import (
     ANNOUNCE_CONFIRM_VIEW,
     ANNOUNCE_VIEW,
@@ -32,6 +33,7 @@ from bot.slack_views import (
 )
 from handlers.events import EventForm, StaffEvents
 from handlers.messages import Incoming, Platform, Reply, Sender
+from handlers.overview import StaffOverview
 from handlers.router import Router
 from handlers.tickets import StaffAction, StaffMessage, TicketDesk
 from schedules.outbox import Outgoing, PermanentError, TransientError
@@ -110,11 +112,13 @@ class SlackChannel:
         router: Router,
         desk: TicketDesk | None = None,
         staff_events: StaffEvents | None = None,
+        overview: StaffOverview | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
         self.desk = desk
         self.staff_events = staff_events
+        self.overview = overview
         self._names: dict[str, str] = {}
         self.client = web_client(settings)
         signing = settings.slack_signing_secret
@@ -131,6 +135,7 @@ class SlackChannel:
             self._on_ticket_action
         )
         self.app.event("message")(self._on_message)
+        self.app.event("app_home_opened")(self._on_home_opened)
         self.app.view(EVENT_VIEW)(self._on_event_view)
         self.app.view(ANNOUNCE_VIEW)(self._on_announce_view)
         self.app.view(ANNOUNCE_CONFIRM_VIEW)(self._on_announce_confirm)
@@ -256,6 +261,18 @@ class SlackChannel:
                 files=files,
             )
         )
+
+    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+        """Staff opened the bot's Home tab: publish a fresh overview for them."""
+        if self.overview is None or event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        overview = await self.overview.collect()
+        try:
+            await self.client.views_publish(
+                user_id=str(event["user"]), view=home_view(overview, self.overview.tz)
+            )
+        except (SlackApiError, SlackRequestError) as err:
+            log.warning("publishing the Home tab failed: %s", err)
 
     async def _on_ticket_action(self, ack: AsyncAck, body: dict[str, Any], respond: Any) -> None:
         await ack()

@@ -23,6 +23,7 @@ from tests.fakes.slack import (
     action_body,
     event_body,
     sign,
+    slash_command_body,
 )
 from tests.fakes.telegram import Failure, FakeTelegram
 
@@ -538,3 +539,58 @@ async def test_status_lists_my_questions(
     async with bot.services.db.session() as session:
         ticket = await session.get(Ticket, number)
         assert ticket is not None and ticket.county_code == "06"
+
+
+async def test_home_tab_and_stats_show_staff_what_is_waiting(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, clock: FakeClock
+) -> None:
+    await telegram.send_text(VOLUNTEER, "mikä on paras pizzatäyte")  # the FAQ cannot answer
+    await telegram.wait_for_texts(VOLUNTEER, 1)
+    await telegram.send_text(VOLUNTEER, "/kieli")  # not a question: not counted
+    await telegram.wait_for_texts(VOLUNTEER, 2)
+    clock.set(MONDAY_9.replace(hour=11))  # two office hours later
+    _, number = await ask_expert_after(telegram, slack, "Porin yhdistyksen tilat", texts_before=2)
+    await card_recorded(bot, number)
+
+    home = {"type": "app_home_opened", "user": "UEXPERT01", "channel": "D0HOME", "tab": "home"}
+    body = event_body({**home, "event_ts": "1700000900.000100"}, "EvHome1")
+    assert await _post(bot, body, "application/json") == 200
+    published = await slack.wait_for(lambda: slack.ok_calls("views.publish"), what="home tab")
+    assert published[0].params["user_id"] == "UEXPERT01"
+    view = published[0].params["view"]
+    assert view["type"] == "home"
+    shown = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "Avoimet kysymykset (1)" in shown
+    assert f"*#{number}* Satakunta · odottaa vastausta" in shown
+    assert "Porin yhdistyksen tilat" in shown and f"<#{WEST}>" in shown, shown
+    assert "1× “mikä on paras pizzatäyte” (fi)" in shown
+    assert "ma 23.11." in shown and "█" in shown  # the week's chart, today included
+    assert "Asiantuntijalle 1" in shown
+
+    body = slash_command_body("tilastot", channel_id=WEST)
+    async with aiohttp.ClientSession() as http:
+        assert bot.http is not None
+        response = await http.post(
+            f"http://127.0.0.1:{bot.http.port}/slack/events",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+        stats = (await response.json())["text"]
+    assert "Viikko lukuina" in stats
+    assert "Kysymyksiä 1, joista UKK vastasi 0 %" in stats
+    assert "ma 23.11." in stats and "1 (0 vastattu, 1 asiantuntijalle)" in stats
+
+
+async def ask_expert_after(
+    telegram: FakeTelegram, slack: FakeSlack, text: str, texts_before: int
+) -> tuple[str, int]:
+    """`ask_expert` for a chat that already holds `texts_before` messages from the bot."""
+    await telegram.send_text(VOLUNTEER, f"/kysy {text}")
+    await telegram.wait_for_texts(VOLUNTEER, texts_before + 1)
+    await telegram.press(VOLUNTEER, "rg:y:06")
+    await telegram.wait_for_texts(VOLUNTEER, texts_before + 3)
+    await telegram.press(VOLUNTEER, "tk:send")
+    texts = await telegram.wait_for_texts(VOLUNTEER, texts_before + 4)
+    number = int(texts[-1].split("#")[1].split()[0])
+    post = await slack.wait_for(lambda: slack.posts(WEST), what="ticket card")
+    return str(post[-1].result["ts"]), number  # type: ignore[index]
