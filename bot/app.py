@@ -34,6 +34,7 @@ from handlers.tickets import (
     build_staff_ticket_feature,
     build_ticket_feature,
 )
+from schedules.leader import Leadership
 from schedules.outbox import DeliveryEngine, Pace, Transport
 from schedules.reminders import ReminderPlanner
 from schedules.retention import purge_old_data
@@ -125,6 +126,7 @@ class BotRuntime:
     telegram: TelegramChannel | None = None
     slack: SlackChannel | None = None
     http: HttpServer | None = None
+    leadership: Leadership | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -178,8 +180,21 @@ class BotRuntime:
 
         services.outbox_changed = changed
         runtime = cls(settings, core, engine, wakeups, telegram, slack)
+        runtime.leadership = Leadership(services.db, runtime._lead, runtime._follow)
+        wakeups.leading = lambda: runtime.leadership is not None and runtime.leadership.is_leader
         runtime.http = HttpServer(settings, services.db, telegram, slack)
+        runtime.http.leadership = runtime.leadership
         return runtime
+
+    async def _lead(self) -> None:
+        """This replica won the leadership: poll Telegram (the periodic jobs check it)."""
+        if self.telegram is not None and self.telegram.polls:
+            await self.telegram.start_polling()
+
+    async def _follow(self) -> None:
+        """This replica lost the leadership: leave polling to the new leader."""
+        if self.telegram is not None:
+            await self.telegram.stop_polling(standby=True)
 
     async def start(self) -> None:
         """Migrate, then start the HTTP server, the channels, the sender and the scheduler."""
@@ -188,12 +203,14 @@ class BotRuntime:
         assert self.http is not None
         await self.http.start()
         if self.telegram is not None:
-            await self.telegram.start()
+            await self.telegram.start(poll=False)  # the leader polls (below)
         if self.slack is not None:
             await self.slack.start()
         self.engine.start()
         self.wakeups.start()
-        log.info("sote-bot is running")
+        assert self.leadership is not None
+        await self.leadership.start()
+        log.info("sote-bot is running (%s)", self.leadership.role)
 
     async def stop(self) -> None:
         """Stop ingress first, let in-flight work finish, then release resources."""
@@ -203,6 +220,8 @@ class BotRuntime:
             await _quietly(self.slack.stop_ingress(), "slack ingress")
         if self.http is not None:
             await _quietly(self.http.stop(), "http server")
+        if self.leadership is not None:
+            await _quietly(self.leadership.stop(), "leadership")  # another replica may lead
         self.wakeups.shutdown()
         await _quietly(self.engine.stop(), "delivery engine")
         if self.telegram is not None:

@@ -17,6 +17,7 @@ from storage.models import Delivery, Ticket, User
 if TYPE_CHECKING:
     from bot.slack import SlackChannel
     from bot.telegram import TelegramChannel
+    from schedules.leader import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class HttpServer:
         self.db = db
         self.telegram = telegram
         self.slack = slack
+        self.leadership: Leadership | None = None
         self.app = web.Application(client_max_size=1024 * 1024)
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_get("/metrics", self.metrics)
@@ -84,18 +86,23 @@ class HttpServer:
             lines += ["# database unavailable"]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
+    def role(self) -> str:
+        """`leader` or `standby` among replicas (see schedules/leader.py)."""
+        return self.leadership.role if self.leadership is not None else "leader"
+
     async def healthz(self, request: web.Request) -> web.Response:
         """200 when the database answers and every configured channel is up, else 503."""
         database_ok = await self.db.ping()
         channels: dict[str, str] = {}
         if self.telegram is not None:
-            channels["telegram"] = "up" if self.telegram.is_up() else "down"
+            channels["telegram"] = self.telegram.state()
         if self.slack is not None:
             channels["slack"] = "up" if self.slack.is_up() else "down"
-        healthy = database_ok and all(state == "up" for state in channels.values())
+        healthy = database_ok and all(state in {"up", "standby"} for state in channels.values())
         body = {
             "status": "ok" if healthy else "unavailable",
             "database": "up" if database_ok else "down",
             "channels": channels,
+            "role": self.role(),
         }
         return web.json_response(body, status=200 if healthy else 503)

@@ -174,14 +174,16 @@ class TelegramChannel:
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._polling_timeout = 30
+        self._standby = False
 
     @property
     def bot(self) -> Any:
         """The python-telegram-bot Bot, for senders."""
         return self.application.bot
 
-    async def start(self) -> None:
-        """Initialise, publish command menus, start receiving updates."""
+    async def start(self, poll: bool = True) -> None:
+        """Initialise, publish command menus, start receiving updates (in polling mode only
+        with `poll`: of several replicas, only the leader polls)."""
         app = self.application
         await app.initialize()
         await self.publish_commands()
@@ -193,15 +195,39 @@ class TelegramChannel:
                 secret_token=self.settings.telegram_webhook_secret.get_secret_value(),
                 allowed_updates=["message", "callback_query"],
             )
+        elif poll:
+            await self.start_polling()
         else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=self._polling_timeout,
-                allowed_updates=["message", "callback_query"],
-                bootstrap_retries=-1,
-                error_callback=self._on_polling_error,
-            )
+            self._standby = True
         log.info("telegram channel started (%s)", self.settings.telegram_mode)
+
+    @property
+    def polls(self) -> bool:
+        """Whether this channel receives updates by long polling."""
+        return self.settings.telegram_mode != "webhook"
+
+    async def start_polling(self) -> None:
+        """Start fetching updates (polling mode; no-op if already polling)."""
+        updater = self.application.updater
+        assert updater is not None
+        self._standby = False
+        if not self.polls or updater.running:
+            return
+        await updater.start_polling(
+            timeout=self._polling_timeout,
+            allowed_updates=["message", "callback_query"],
+            bootstrap_retries=-1,
+            error_callback=self._on_polling_error,
+        )
+        log.info("telegram polling started")
+
+    async def stop_polling(self, standby: bool = True) -> None:
+        """Stop fetching updates; with `standby`, another replica polls instead."""
+        self._standby = standby
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+            log.info("telegram polling stopped")
 
     async def publish_commands(self) -> None:
         """Set the command menus: Finnish names by default and for fi, English aliases for sv/en."""
@@ -226,9 +252,7 @@ class TelegramChannel:
 
     async def stop_ingress(self) -> None:
         """Stop fetching new updates."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.stop_polling(standby=False)
 
     async def stop(self) -> None:
         """Let running handlers finish, then shut down."""
@@ -238,11 +262,17 @@ class TelegramChannel:
         await app.shutdown()
 
     def is_up(self) -> bool:
-        """Whether updates are being received."""
+        """Whether updates are being received (or, on a standby replica, could be at once)."""
+        return self.state() in {"up", "standby"}
+
+    def state(self) -> str:
+        """`up`, `standby` (another replica polls) or `down`, as /healthz shows it."""
         app = self.application
-        if self.settings.telegram_mode == "webhook":
-            return bool(app.running)
-        return bool(app.running and app.updater is not None and app.updater.running)
+        if not app.running:
+            return "down"
+        if not self.polls or (app.updater is not None and app.updater.running):
+            return "up"
+        return "standby" if self._standby else "down"
 
     async def handle_webhook(self, request: web.Request) -> web.Response:
         """Accept an update posted by Telegram, after checking the secret token header."""

@@ -3,7 +3,9 @@
 One AsyncIOScheduler in the shared event loop runs: a `next-due` date job at the time of the
 earliest pending delivery (moved whenever that changes), a periodic sweep that pokes the
 delivery engine anyway (a safety net after clock jumps or other replicas' work), and the
-periodic jobs features register (escalation, retention).
+periodic jobs features register (reminder planning, escalation, retention). Of several
+replicas only the leader runs the periodic jobs (`leading`, see schedules/leader.py); every
+replica wakes its own delivery engine.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Wakeups:
         self.jobs = list(jobs or [])
         self.sweep_seconds = sweep_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.leading: Callable[[], bool] = lambda: True
         engine.next_due_listeners.append(self.schedule_next_due)
 
     def start(self) -> None:
@@ -75,6 +78,8 @@ class Wakeups:
 
     def _guarded(self, job: PeriodicJob) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            if not self.leading():
+                return
             try:
                 await job.run()
             except Exception:

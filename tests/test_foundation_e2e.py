@@ -137,6 +137,7 @@ async def test_healthz_reports_database_and_channels(bot: BotRuntime) -> None:
         "status": "ok",
         "database": "up",
         "channels": {"telegram": "up", "slack": "up"},
+        "role": "leader",
     }
 
 
