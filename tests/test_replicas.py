@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 
 from bot.app import BotRuntime
 from bot.settings import Settings
-from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database
+from tests.conftest import fresh_pg_database
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegram
 
@@ -24,13 +24,8 @@ VOLUNTEER = 4100
 
 @pytest.fixture
 async def shared_pg() -> AsyncIterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("SOTEBOT_TEST_POSTGRES_URL is not set")
-    url = await _create_pg_database(POSTGRES_URL)
-    try:
+    async with fresh_pg_database() as url:
         yield url
-    finally:
-        await _drop_pg_database(POSTGRES_URL, url)
 
 
 def polling(runtime: BotRuntime) -> bool:
