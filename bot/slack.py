@@ -126,7 +126,12 @@ class SlackChannel:
             client=self.client,
             signing_secret=signing.get_secret_value() if signing else None,
             request_verification_enabled=not settings.slack_socket_mode,
-            process_before_response=False,
+            # Slack hears "OK" only once a listener has finished (stored the staff reply,
+            # queued the relay): a request in flight when the bot stops is completed by the
+            # HTTP server's graceful shutdown instead of being dropped after the OK, and one
+            # that fails gets no OK, so Slack sends the event again (deduplicated by
+            # event_id). Listeners only touch the database and queue; sending is the outbox's.
+            process_before_response=True,
             logger=logging.getLogger("bot.slack.bolt"),
         )
         self.app.command("/sote")(self._on_sote)

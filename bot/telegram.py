@@ -17,6 +17,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -175,6 +176,7 @@ class TelegramChannel:
         self.application.add_error_handler(self._on_error)
         self._polling_timeout = 30
         self._standby = False
+        self._answers: set[asyncio.Task[None]] = set()
 
     @property
     def bot(self) -> Any:
@@ -293,10 +295,9 @@ class TelegramChannel:
         if not isinstance(update, Update):
             return
         if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()
-            except TelegramError as err:
-                log.info("answering a callback query failed: %s", err)
+            # Stops the button's spinner. In the background: awaiting it here would let the
+            # user's next update reach the router first and be answered out of order.
+            self._answer_later(update.callback_query)
         msg = to_incoming(update)
         if msg is None or msg.sender.is_bot:
             return
@@ -310,9 +311,23 @@ class TelegramChannel:
                     msg.chat_id, Reply(texts.text("group.private_only", lang, bot=username))
                 )
             return
-        replies = await self.router.dispatch(msg)
-        for reply in replies:
-            await self.send(msg.chat_id, reply)
+
+        async def deliver(replies: list[Reply]) -> None:
+            for reply in replies:
+                await self.send(msg.chat_id, reply)
+
+        await self.router.dispatch(msg, deliver)
+
+    def _answer_later(self, query: CallbackQuery) -> None:
+        async def answer() -> None:
+            try:
+                await query.answer()
+            except TelegramError as err:
+                log.info("answering a callback query failed: %s", err)
+
+        task = asyncio.get_running_loop().create_task(answer())
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
 
     async def send(self, chat_id: str, reply: Reply, *, retry: bool = True) -> list[Message]:
         """Send one neutral reply (retrying 429/5xx/timeouts if `retry`); raises telegram errors."""

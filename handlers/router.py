@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from weakref import WeakValueDictionary
 
@@ -99,8 +99,16 @@ class Router:
                     return handler
         return None
 
-    async def dispatch(self, msg: Incoming) -> list[Reply]:
-        """Handle one update and return the replies to send, in order."""
+    async def dispatch(
+        self, msg: Incoming, deliver: Callable[[list[Reply]], Awaitable[None]] | None = None
+    ) -> list[Reply]:
+        """Handle one update and return the replies to send, in order.
+
+        One user's updates are handled one at a time, in the order they arrived (call this
+        before awaiting anything else for the update). With `deliver`, the replies are also
+        sent before the user's next update is handled, so a quick second message never
+        gets its answer before the first one's.
+        """
         METRICS.inc(
             "sotebot_updates_total", "Updates handled, by channel.", platform=msg.platform.value
         )
@@ -110,7 +118,10 @@ class Router:
             lock = asyncio.Lock()
             self._locks[key] = lock
         async with lock:
-            return await self._dispatch(msg)
+            replies = await self._dispatch(msg)
+            if deliver is not None:
+                await deliver(replies)
+            return replies
 
     async def _dispatch(self, msg: Incoming) -> list[Reply]:
         fallback_lang = Lang.from_code(msg.sender.language_code)

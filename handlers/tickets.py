@@ -29,7 +29,7 @@ from handlers.router import Command, Feature
 from handlers.states import ConvState
 from handlers.texts import Texts
 from schedules import timing
-from schedules.outbox import DeliveryError, RecipientBlocked, enqueue
+from schedules.outbox import SENDING, DeliveryError, RecipientBlocked, enqueue
 from storage.models import (
     Delivery,
     FaqDraft,
@@ -70,6 +70,20 @@ def mrkdwn_escape(text: str) -> str:
 
 # What a Slack card shows once the volunteer has erased their data.
 ERASED = "[poistettu]"
+
+
+def _started_lately(thread_ts: str) -> bool:
+    """Whether a Slack thread was started in the last minute (its ts is a Unix time)."""
+    try:
+        return time.time() - float(thread_ts) <= 60
+    except ValueError:
+        return False
+
+
+class CardNotRecordedYet(Exception):
+    """A thread reply arrived while its ticket card was still being recorded; Slack's retry
+    of the event will find it."""
+
 
 T = Texts(
     {
@@ -703,17 +717,26 @@ class TicketDesk:
         )
         return row.scalar_one_or_none()
 
+    async def _card_in_flight(self, session: AsyncSession, channel: str) -> bool:
+        """Whether a ticket card to `channel` is being posted right now."""
+        found = await session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.kind == CARD,
+                Delivery.recipient == channel,
+                Delivery.status == SENDING,
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def _wait_for_card(self, channel: str, thread_ts: str) -> None:
         """A reply can race the recording of a card posted a moment ago: give it a few seconds.
 
         Only threads started in the last minute are waited for, so ordinary threads in the
         channel cost nothing.
         """
-        try:
-            age = time.time() - float(thread_ts)
-        except ValueError:
-            return
-        if age > 60:
+        if not _started_lately(thread_ts):
             return
         for delay in (0.1, 0.2, 0.4, 0.8, 1.5):
             async with self.services.db.session() as session:
@@ -740,6 +763,12 @@ class TicketDesk:
                 return False
             ticket = await self._ticket_for_thread(session, msg.channel, msg.thread_ts)
             if ticket is None:
+                if _started_lately(msg.thread_ts) and await self._card_in_flight(
+                    session, msg.channel
+                ):
+                    # Perhaps this very card, posted but not yet recorded: fail the event
+                    # (rolling back its "processed" mark) so that Slack delivers it again.
+                    raise CardNotRecordedYet(f"{msg.channel}:{msg.thread_ts}")
                 return False
             note = self.is_internal_note(msg.text)
             message = TicketMessage(

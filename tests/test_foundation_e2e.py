@@ -223,3 +223,14 @@ async def test_webhook_mode_checks_the_secret_token(
         assert "Näin voin auttaa" in texts[0]
     finally:
         await runtime.stop()
+
+
+async def test_quick_messages_are_answered_in_the_order_they_were_sent(
+    bot: BotRuntime, telegram: FakeTelegram
+) -> None:
+    telegram.response_delay = 0.05  # a slow network: /start's four messages take a while
+    await telegram.send_text(1007, "/start")
+    await telegram.send_text(1007, "kiitos")
+    texts = await telegram.wait_for_texts(1007, 6)
+    assert "Mistä päin yhdistyksesi on?" in texts[3] and texts[4] == "📍"  # /start, complete
+    assert "hyvä" in texts[5].lower(), texts  # then the answer to "kiitos"

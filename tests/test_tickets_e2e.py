@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 
 from bot.app import BotRuntime
 from bot.settings import Settings
-from storage.models import Delivery, FaqDraft, Ticket
+from handlers.tickets import CARD
+from schedules.outbox import PENDING
+from storage.models import Delivery, FaqDraft, Ticket, TicketMessage
 from tests.fakes.clock import FakeClock
 from tests.fakes.slack import (
     BOT_USER_ID,
@@ -65,8 +67,7 @@ async def _post(bot: BotRuntime, body: str, content_type: str) -> int:
         return response.status
 
 
-async def staff_says(
-    bot: BotRuntime,
+def thread_reply_body(
     thread_ts: str,
     text: str,
     ts: str,
@@ -74,7 +75,8 @@ async def staff_says(
     user: str = "UEXPERT01",
     channel: str = WEST,
     **extra: Any,
-) -> None:
+) -> str:
+    """The Events API callback for a staff message in a thread."""
     event = {
         "type": "message",
         "channel": channel,
@@ -86,7 +88,12 @@ async def staff_says(
         "channel_type": "channel",
         **extra,
     }
-    body = event_body(event, event_id or f"Ev{ts.replace('.', '')}")
+    return event_body(event, event_id or f"Ev{ts.replace('.', '')}")
+
+
+async def staff_says(bot: BotRuntime, thread_ts: str, text: str, ts: str, **more: Any) -> None:
+    """A staff member writes in a thread; the bot acknowledges it."""
+    body = thread_reply_body(thread_ts, text, ts, **more)
     assert await _post(bot, body, "application/json") == 200
 
 
@@ -109,19 +116,55 @@ def bot_response_url(bot: BotRuntime) -> str:
     return str(bot.settings.slack_api_url).replace("/api/", "/response/r1")
 
 
-async def card_recorded(bot: BotRuntime, number: int) -> None:
-    """Wait until the bot has stored where the ticket's card is in Slack."""
-    for _ in range(200):
+async def db_state(
+    bot: BotRuntime, probe: Callable[[Any], Awaitable[Any]], what: str, timeout: float = 10.0
+) -> Any:
+    """Poll the database until `probe(session)` is truthy; return what it returned.
+
+    For effects the bot writes after the user-visible step a test waited for.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
         async with bot.services.db.session() as session:
-            ticket = await session.get(Ticket, number)
-            if ticket is not None and ticket.slack_ts:
-                return
+            result = await probe(session)
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
-    raise AssertionError(f"ticket {number} card never recorded")
 
 
-async def ask_expert(telegram: FakeTelegram, slack: FakeSlack, text: str) -> tuple[str, int]:
-    """The volunteer asks, confirms the region and sends; returns the card's ts and number."""
+async def card_recorded(bot: BotRuntime, number: int, ts: str | None = None) -> None:
+    """Wait until the bot has stored where the ticket's card (the one at `ts`) is in Slack."""
+
+    async def recorded(session: Any) -> bool:
+        ticket = await session.get(Ticket, number, populate_existing=True)
+        if ticket is None or not ticket.slack_ts:
+            return False
+        if ts is None:
+            return True
+        card = await session.scalar(
+            select(TicketMessage.id).where(
+                TicketMessage.ticket_id == number,
+                TicketMessage.direction == "card",
+                TicketMessage.slack_ts == ts,
+            )
+        )
+        return card is not None
+
+    await db_state(bot, recorded, f"ticket {number} card recorded")
+
+
+async def ask_expert(
+    telegram: FakeTelegram, slack: FakeSlack, text: str, bot: BotRuntime | None = None
+) -> tuple[str, int]:
+    """The volunteer asks, confirms the region and sends; returns the card's ts and number.
+
+    With `bot`, also waits until the bot has recorded the card's thread: the HTTP answer of
+    chat.postMessage reaches the fake before the bot stores the ts, and a staff reply in the
+    thread is only recognised once it is stored (the desk waits for it for a few seconds only).
+    """
     await telegram.send_text(VOLUNTEER, f"/kysy {text}")
     texts = await telegram.wait_for_texts(VOLUNTEER, 1)
     assert "Satakunta" in texts[-1]
@@ -134,13 +177,16 @@ async def ask_expert(telegram: FakeTelegram, slack: FakeSlack, text: str) -> tup
     assert texts[-1].startswith("Kiitos! Kysymyksesi #")
     number = int(texts[-1].split("#")[1].split()[0])
     post = await slack.wait_for(lambda: slack.posts(WEST), what="ticket card")
-    return str(post[-1].result["ts"]), number  # type: ignore[index]
+    card_ts = str(post[-1].result["ts"])  # type: ignore[index]
+    if bot is not None:
+        await card_recorded(bot, number, card_ts)
+    return card_ts, number
 
 
 async def test_question_reaches_the_right_channel_and_the_reply_comes_back(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    card_ts, number = await ask_expert(telegram, slack, "Miten haemme avustusta Porissa?")
+    card_ts, number = await ask_expert(telegram, slack, "Miten haemme avustusta Porissa?", bot=bot)
     card = slack.posts(WEST)[0]
     assert f"Kysymys #{number} · Satakunta" in json.dumps(card.params["blocks"], ensure_ascii=False)
     action_ids = {
@@ -155,6 +201,7 @@ async def test_question_reaches_the_right_channel_and_the_reply_comes_back(
     await telegram.press(VOLUNTEER, "tk:send")  # a second tap on "Lähetä"
     texts = await telegram.wait_for_texts(VOLUNTEER, 5)
     assert f"#{number} on jo lähetetty" in texts[-1]
+    await bot.engine.settle()  # a second card would have been queued by now
     assert len(slack.posts(WEST)) == 1
 
     slack.users["UEXPERT01"] = {"real_name": "Aino Asiantuntija", "display_name": "Aino"}
@@ -187,7 +234,7 @@ async def test_question_reaches_the_right_channel_and_the_reply_comes_back(
 async def test_internal_notes_and_own_messages_are_never_relayed(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    card_ts, _ = await ask_expert(telegram, slack, "Kuka päättää avustuksista Porissa?")
+    card_ts, _ = await ask_expert(telegram, slack, "Kuka päättää avustuksista Porissa?", bot=bot)
     before = len(telegram.texts(VOLUNTEER))
     await staff_says(bot, card_ts, "// kysyn tätä ensin kollegalta", "1700000200.000100")
     await staff_says(bot, card_ts, "NOTE: älä lupaa rahaa", "1700000201.000100")
@@ -197,6 +244,15 @@ async def test_internal_notes_and_own_messages_are_never_relayed(
     )
     await staff_says(bot, card_ts, "Vastaus tulee tässä.", "1700000204.000100")
     texts = await telegram.wait_for_texts(VOLUNTEER, before + 1)
+
+    async def notes_stored(session: Any) -> bool:
+        notes = await session.scalar(
+            select(func.count()).select_from(TicketMessage).where(TicketMessage.direction == "note")
+        )
+        return notes == 2
+
+    # Each event is handled on its own after its HTTP 200: check only once the notes are in.
+    await db_state(bot, notes_stored, "both internal notes handled")
     await bot.engine.settle()
     texts = telegram.texts(VOLUNTEER)
     assert len(texts) == before + 1
@@ -207,7 +263,9 @@ async def test_internal_notes_and_own_messages_are_never_relayed(
 async def test_broadcast_replies_files_and_slack_markup_reach_the_volunteer_readably(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    card_ts, _ = await ask_expert(telegram, slack, "Porissa <b>tärkeä</b> & kiireellinen asia")
+    card_ts, _ = await ask_expert(
+        telegram, slack, "Porissa <b>tärkeä</b> & kiireellinen asia", bot=bot
+    )
     card = json.dumps(slack.posts(WEST)[0].params["blocks"], ensure_ascii=False)
     assert "&lt;b&gt;tärkeä&lt;/b&gt; &amp; kiireellinen" in card
 
@@ -280,7 +338,7 @@ async def test_quick_follow_ups_reach_the_thread_in_order(
 async def test_a_slack_event_delivered_twice_is_relayed_once(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    card_ts, _ = await ask_expert(telegram, slack, "Porissa meillä on kysymys tiloista")
+    card_ts, _ = await ask_expert(telegram, slack, "Porissa meillä on kysymys tiloista", bot=bot)
     for _ in range(2):
         await staff_says(
             bot, card_ts, "Tilat kannattaa kysyä kunnalta.", "1700000300.000100", event_id="EvSAME"
@@ -293,8 +351,9 @@ async def test_a_slack_event_delivered_twice_is_relayed_once(
 async def test_reassign_moves_the_ticket_with_a_link(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    card_ts, number = await ask_expert(telegram, slack, "Porin yhdistyksen kysymys tiloista")
-    await card_recorded(bot, number)
+    card_ts, number = await ask_expert(
+        telegram, slack, "Porin yhdistyksen kysymys tiloista", bot=bot
+    )
     await press_in_slack(
         bot,
         {
@@ -315,9 +374,12 @@ async def test_reassign_moves_the_ticket_with_a_link(
     assert notice[0].params["thread_ts"] == card_ts
     texts = await telegram.wait_for_texts(VOLUNTEER, 5)
     assert "siirrettiin alueen Sisä-Suomi asiantuntijalle" in texts[-1]
-    assert slack.responses and "siirretty alueelle" in slack.responses[-1]["text"]
+    # The note to staff goes to the response_url after the action's work, on its own time.
+    responses = await slack.wait_for(lambda: slack.responses, what="the note to staff")
+    assert "siirretty alueelle" in responses[-1]["text"]
 
     new_ts = str(moved[0].result["ts"])  # type: ignore[index]
+    await card_recorded(bot, number, new_ts)
     await staff_says(bot, new_ts, "Sisä-Suomesta hei!", "1700000400.000100", channel=INLAND)
     texts = await telegram.wait_for_texts(VOLUNTEER, 6)
     assert "Sisä-Suomesta hei!" in texts[-1]
@@ -327,8 +389,7 @@ async def test_erasing_my_data_blanks_the_slack_card_and_drops_drafts(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
     question = "Porin yhdistyksen salainen kysymys tiloista"
-    card_ts, number = await ask_expert(telegram, slack, question)
-    await card_recorded(bot, number)
+    card_ts, number = await ask_expert(telegram, slack, question, bot=bot)
     await staff_says(bot, card_ts, "Tilat kannattaa kysyä kunnalta.", "1700000350.000100")
     await telegram.wait_for_texts(VOLUNTEER, 5)
     await press_in_slack(
@@ -389,7 +450,7 @@ async def test_a_card_that_cannot_be_posted_is_reported_and_the_volunteer_told(
 async def test_a_429_is_retried_after_its_retry_after(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, clock: FakeClock
 ) -> None:
-    card_ts, _ = await ask_expert(telegram, slack, "Porissa toimiva yhdistys kysyy")
+    card_ts, _ = await ask_expert(telegram, slack, "Porissa toimiva yhdistys kysyy", bot=bot)
     telegram.failures.append(
         Failure(
             "sendMessage",
@@ -401,6 +462,18 @@ async def test_a_429_is_retried_after_its_retry_after(
     )
     await staff_says(bot, card_ts, "Tässä vastaus ruuhkan jälkeen.", "1700000500.000100")
     await telegram.wait_for(lambda: telegram.too_many == 1, what="the 429")
+
+    async def rescheduled(session: Any) -> bool:
+        rows = await session.execute(
+            select(Delivery)
+            .where(Delivery.kind == "ticket_to_volunteer")
+            .execution_options(populate_existing=True)
+        )
+        return any(d.status == PENDING and d.attempts == 1 for d in rows.scalars())
+
+    # The bot reschedules the row after it has read the 429 (not_before = now + retry_after on
+    # the fake clock); moving the clock before that would leave the retry in the future.
+    await db_state(bot, rescheduled, "the retry to be scheduled")
     clock.advance(seconds=2)
     bot.engine.poke()
     texts = await telegram.wait_for_texts(VOLUNTEER, 5, timeout=10)
@@ -414,7 +487,7 @@ async def test_a_429_is_retried_after_its_retry_after(
 async def test_a_blocked_volunteer_is_flagged_in_the_thread(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    card_ts, _ = await ask_expert(telegram, slack, "Porin kysymys")
+    card_ts, _ = await ask_expert(telegram, slack, "Porin kysymys", bot=bot)
     telegram.blocked.add(str(VOLUNTEER))
     await staff_says(bot, card_ts, "Tämä ei mene perille.", "1700000600.000100")
     await slack.wait_for(
@@ -430,8 +503,7 @@ async def test_a_blocked_volunteer_is_flagged_in_the_thread(
 async def test_close_asks_the_volunteer_for_feedback(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
 ) -> None:
-    _, number = await ask_expert(telegram, slack, "Porin kysymys tiloista")
-    await card_recorded(bot, number)
+    _, number = await ask_expert(telegram, slack, "Porin kysymys tiloista", bot=bot)
     await press_in_slack(bot, {"type": "button", "action_id": "ticket_close", "value": str(number)})
     texts = await telegram.wait_for_texts(VOLUNTEER, 5)
     assert f"#{number} ratkaistuksi" in texts[-1]
@@ -450,7 +522,7 @@ async def test_restart_between_reply_and_delivery_loses_nothing(
     first = BotRuntime.create(settings, clock=clock)
     await first.start()
     try:
-        card_ts, _ = await ask_expert(telegram, slack, "Porissa kysyttävää")
+        card_ts, _ = await ask_expert(telegram, slack, "Porissa kysyttävää", bot=first)
         telegram.failures.append(
             Failure("sendMessage", 502, "Bad Gateway", count=100, chat_id=str(VOLUNTEER))
         )
@@ -496,8 +568,7 @@ def select_deliveries() -> Any:
 async def test_unanswered_ticket_escalates_in_office_hours(
     bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, clock: FakeClock
 ) -> None:
-    card_ts, number = await ask_expert(telegram, slack, "Porissa odotellaan vastausta")
-    await card_recorded(bot, number)
+    card_ts, number = await ask_expert(telegram, slack, "Porissa odotellaan vastausta", bot=bot)
     clock.set(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))  # Monday 16:30: 7 office hours
     assert await bot.core.desk.escalate() == 0
     clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))  # Tuesday 10:00: 9 office hours
@@ -594,3 +665,60 @@ async def ask_expert_after(
     number = int(texts[-1].split("#")[1].split()[0])
     post = await slack.wait_for(lambda: slack.posts(WEST), what="ticket card")
     return str(post[-1].result["ts"]), number  # type: ignore[index]
+
+
+async def test_a_reply_that_fails_to_store_is_not_acknowledged_and_slacks_retry_gets_through(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card_ts, number = await ask_expert(telegram, slack, "Porin kysymys tallennusvirheestä", bot)
+    desk = bot.core.desk
+    original = desk.on_staff_message
+    failures = [RuntimeError("database went away")]
+
+    async def flaky(message: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await original(message)
+
+    monkeypatch.setattr(desk, "on_staff_message", flaky)
+    body = thread_reply_body(
+        card_ts, "Vastaus, joka ei saa kadota.", "1700000700.000100", "EvRetry1"
+    )
+    assert await _post(bot, body, "application/json") == 500  # Slack will send it again
+    assert await _post(bot, body, "application/json") == 200  # the retry, same event_id
+    assert await _post(bot, body, "application/json") == 200  # and a duplicate is ignored
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert "Vastaus, joka ei saa kadota." in texts[-1]
+    async with bot.services.db.session() as session:  # each 200 came after the work was done
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(TicketMessage)
+            .where(TicketMessage.ticket_id == number, TicketMessage.text.contains("kadota"))
+        )
+    assert stored == 1
+
+
+async def test_a_reply_racing_its_card_is_refused_until_the_card_is_recorded(
+    bot: BotRuntime, telegram: FakeTelegram, slack: FakeSlack
+) -> None:
+    desk = bot.core.desk
+    original = desk.card_posted
+    recorded = asyncio.Event()
+    proceed = asyncio.Event()
+
+    async def slow_card_posted(session: Any, delivery: Any, result: Any) -> None:
+        await proceed.wait()  # a slow database: the card is in Slack, not yet in ours
+        await original(session, delivery, result)
+        recorded.set()
+
+    bot.engine.on_sent[CARD] = slow_card_posted
+    card_ts, _ = await ask_expert(telegram, slack, "Porin kysymys hitaasta kannasta")
+    body = thread_reply_body(
+        card_ts, "Nopea vastaus heti kortin perään.", "1700000800.000100", "EvRace1"
+    )
+    assert await _post(bot, body, "application/json") == 500  # Slack will send it again
+    proceed.set()
+    await recorded.wait()
+    assert await _post(bot, body, "application/json") == 200
+    texts = await telegram.wait_for_texts(VOLUNTEER, 5)
+    assert "Nopea vastaus heti kortin perään." in texts[-1]
