@@ -40,6 +40,7 @@ from schedules.reminders import ReminderPlanner
 from schedules.retention import purge_old_data
 from schedules.scheduler import PeriodicJob, Wakeups
 from storage.db import Database
+from storage.repositories import QuestionLog
 
 if TYPE_CHECKING:
     from bot.http import HttpServer
@@ -97,7 +98,9 @@ def build_core(services: Services) -> Core:
         profile.feature(),
     ]
     if services.faq is not None:
-        features += build_faq_features(services.faq, profile.hint_from_text)
+        features += build_faq_features(
+            services.faq, profile.hint_from_text, QuestionLog(services.db)
+        )
     router.features = tuple(features)
     return Core(
         services,

@@ -19,7 +19,7 @@ from handlers.regions import RegionDirectory
 from handlers.router import Command, Feature
 from handlers.texts import Texts
 from storage.models import FaqQuestion, User
-from storage.repositories import FaqQuestionRepository
+from storage.repositories import FaqQuestionRepository, QuestionLog
 
 ASK_EXPERT_PAYLOAD = "ask:new"
 
@@ -200,24 +200,29 @@ def _question_lang(row: FaqQuestion, fallback: Lang) -> Lang:
 PlaceHint = Callable[[Context, str], list[Reply]]
 
 
-def build_faq_features(faq: FaqService, place_hint: PlaceHint | None = None) -> list[Feature]:
+def build_faq_features(
+    faq: FaqService, place_hint: PlaceHint | None = None, questions: QuestionLog | None = None
+) -> list[Feature]:
     """Free-text questions with suggestion and feedback buttons; `/sote kysy` for staff.
-    `place_hint` proposes a region found in a question."""
+    `place_hint` proposes a region found in a question; `questions` writes them in groups."""
 
     async def log(
         session: AsyncSession, user: User | None, text: str, match: Match, now: Any
     ) -> int:
         entry = match.entry
-        return await FaqQuestionRepository(session).record(
-            user_id=user.id if user else None,
-            text=text[:4000],
-            lang=match.lang.value,
-            kind=match.kind.value,
-            entry_id=entry.id if entry else None,
-            confidence=match.confidence,
-            suggested=[e.id for e in match.suggestions],
-            created_at=now,
-        )
+        values = {
+            "user_id": user.id if user else None,
+            "text": text[:4000],
+            "lang": match.lang.value,
+            "kind": match.kind.value,
+            "entry_id": entry.id if entry else None,
+            "confidence": match.confidence,
+            "suggested": [e.id for e in match.suggestions],
+            "created_at": now,
+        }
+        if questions is not None:
+            return await questions.record(session, values)
+        return await FaqQuestionRepository(session).record(**values)
 
     def with_feedback(answer: str, lang: Lang, question_id: int) -> Reply:
         """The answer with "Was this helpful? 👍 👎" under it, in one message."""

@@ -20,10 +20,36 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+WROTE = "wrote"  # Session.info key: this transaction has sent an INSERT, UPDATE or DELETE
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def has_written(session: AsyncSession) -> bool:
+    """Whether `session`'s transaction has written anything yet (its rows are locked, and
+    unseen by other connections until it commits)."""
+    return bool(session.sync_session.info.get(WROTE)) or bool(session.new)
 
 
 class DatabaseError(Exception):
@@ -62,12 +88,33 @@ class Database:
             kwargs["pool_reset_on_return"] = None
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._kwargs = kwargs
+        self.engine: AsyncEngine = self._create_engine(**kwargs)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        self._side: async_sessionmaker[AsyncSession] | None = None
+
+    def _create_engine(self, **kwargs: Any) -> AsyncEngine:
+        engine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+
+    @asynccontextmanager
+    async def side_session(self) -> AsyncIterator[AsyncSession]:
+        """A session on a one-connection engine of its own, for work that other sessions
+        wait for (the question log): it never waits for the main pool they hold."""
+        if self._side is None:
+            kwargs = {**self._kwargs, "pool_size": 1, "max_overflow": 0}
+            self._side = async_sessionmaker(self._create_engine(**kwargs), expire_on_commit=False)
+        async with self._side() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
 
     @property
     def is_sqlite(self) -> bool:
@@ -115,6 +162,9 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._side is not None:
+            await self._side.kw["bind"].dispose()
+            self._side = None
 
     def describe(self) -> str:
         """The URL without its password, for logs."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Database, has_written
 from storage.models import FaqQuestion, User
 
 # How stale `users.seen_at` may get before a message updates it.
@@ -20,6 +22,9 @@ _USER_BY_IDENTITY = select(User).where(
     User.platform == bindparam("platform"), User.platform_id == bindparam("platform_id")
 )
 _INSERT_QUESTION = insert(FaqQuestion).returning(FaqQuestion.id)
+_INSERT_QUESTIONS_IN_ORDER = insert(FaqQuestion).returning(
+    FaqQuestion.id, sort_by_parameter_order=True
+)
 
 
 class UserRepository:
@@ -99,6 +104,53 @@ class MissSummary:
     count: int
     kinds: tuple[str, ...]
     last_asked: datetime
+
+
+class QuestionLog:
+    """Group commit for asked questions: the questions of updates handled at the same time
+    are written with one INSERT … RETURNING and one COMMIT, and each caller gets its row id
+    once the row is committed (so a reply's buttons never point at a row that is not there).
+
+    Every update asks a question, and on SQLite each statement and commit is a hop to the
+    database thread: sharing them is a large part of an update's cost. A session that has
+    already written (a new user, a state change) inserts its question itself, in its own
+    transaction: the log's connection could not see those rows, and on SQLite would wait
+    for that transaction's lock while the transaction waits for the log.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, session: AsyncSession, values: dict[str, Any]) -> int:
+        """Store a question and return its id (through the log when `session` allows)."""
+        if has_written(session):
+            return await FaqQuestionRepository(session).record(**values)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((values, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        await asyncio.sleep(0)  # let the updates running now add theirs
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self.db.side_session() as session:
+                    result = await session.execute(
+                        _INSERT_QUESTIONS_IN_ORDER, [values for values, _ in batch]
+                    )
+                    ids = [int(i) for i in result.scalars()]
+            except Exception as err:  # each caller's update fails and says so
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(err)
+                continue
+            for (_, future), question_id in zip(batch, ids, strict=True):
+                if not future.done():
+                    future.set_result(question_id)
 
 
 class FaqQuestionRepository:

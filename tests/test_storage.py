@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -9,8 +10,8 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import User
-from storage.repositories import UserRepository
+from storage.models import FaqQuestion, User
+from storage.repositories import QuestionLog, UserRepository
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 
@@ -183,3 +184,55 @@ async def test_retention_removes_what_volunteers_wrote_once_it_is_old(
         assert left == ["answered"]
         assert await session.scalar(select(func.count()).select_from(FaqQuestion)) == 1
         assert await session.scalar(select(func.count()).select_from(FaqDraft)) == 1
+
+
+async def test_questions_asked_at_once_are_written_together_and_each_gets_its_row(
+    database: Database,
+) -> None:
+    log = QuestionLog(database)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    async with database.session() as session:
+        user = await UserRepository(session).touch("telegram", "500", now=now)
+    user_id = user.id
+
+    async def ask(n: int) -> tuple[int, int]:
+        async with database.session() as session:
+            await UserRepository(session).touch("telegram", "500", now=now)  # nothing to write
+            values = {
+                "user_id": user_id,
+                "text": f"kysymys {n}",
+                "lang": "fi",
+                "kind": "answer",
+                "entry_id": None,
+                "confidence": 0.9,
+                "suggested": [],
+                "created_at": now,
+            }
+            return n, await log.record(session, values)
+
+    results = await asyncio.gather(*(ask(n) for n in range(30)))
+    async with database.session() as session:
+        for n, question_id in results:
+            question = await session.get(FaqQuestion, question_id)
+            assert question is not None and question.text == f"kysymys {n}"
+
+    # A session that has written (here: a new user) stores its question itself: the log's
+    # own connection could not see the new user yet.
+    async with database.session() as session:
+        newcomer = await UserRepository(session).touch("telegram", "501", now=now)
+        question_id = await log.record(
+            session,
+            {
+                "user_id": newcomer.id,
+                "text": "ensimmäinen kysymykseni",
+                "lang": "fi",
+                "kind": "off_topic",
+                "entry_id": None,
+                "confidence": 0.1,
+                "suggested": [],
+                "created_at": now,
+            },
+        )
+    async with database.session() as session:
+        question = await session.get(FaqQuestion, question_id)
+        assert question is not None and question.user_id == newcomer.id
