@@ -74,6 +74,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@asynccontextmanager
+async def _committed(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
 class Database:
     """The application's engine and session factory."""
 
@@ -108,13 +119,8 @@ class Database:
         if self._side is None:
             kwargs = {**self._kwargs, "pool_size": 1, "max_overflow": 0}
             self._side = async_sessionmaker(self._create_engine(**kwargs), expire_on_commit=False)
-        async with self._side() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        async with _committed(self._side) as session:
+            yield session
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,13 +140,8 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session that commits on success and rolls back on error."""
-        async with self.sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        async with _committed(self.sessions) as session:
+            yield session
 
     async def upgrade(self) -> None:
         """Apply every pending migration."""
