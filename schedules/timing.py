@@ -27,8 +27,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as pyholidays
-
 __all__ = [
     "add_office_hours",
     "apply_quiet_hours",
@@ -172,17 +170,57 @@ def _default_holidays() -> HolidayCheck:
     return finnish_holidays()
 
 
+def easter_sunday(year: int) -> date:
+    """Western Easter Sunday (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weekday_shift = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * weekday_shift) // 433
+    month = (h + weekday_shift - 7 * m + 90) // 25
+    return date(year, month, (h + weekday_shift - 7 * m + 33 * month + 19) % 32)
+
+
+def _saturday_from(first: date) -> date:
+    return first + timedelta(days=(5 - first.weekday()) % 7)
+
+
+@lru_cache(maxsize=256)
+def finnish_days_off(year: int) -> frozenset[date]:
+    """Finnish public holidays of `year`, with Christmas Eve and Midsummer Eve (days off in
+    practice). Sundays are days off anyway; Easter Sunday and Pentecost are listed too."""
+    easter = easter_sunday(year)
+    midsummer_day = _saturday_from(date(year, 6, 20))
+    return frozenset(
+        {
+            date(year, 1, 1),  # uudenvuodenpäivä
+            date(year, 1, 6),  # loppiainen
+            easter - timedelta(days=2),  # pitkäperjantai
+            easter,  # pääsiäispäivä
+            easter + timedelta(days=1),  # 2. pääsiäispäivä
+            date(year, 5, 1),  # vappu
+            easter + timedelta(days=39),  # helatorstai
+            easter + timedelta(days=49),  # helluntaipäivä
+            midsummer_day - timedelta(days=1),  # juhannusaatto
+            midsummer_day,  # juhannuspäivä
+            _saturday_from(date(year, 10, 31)),  # pyhäinpäivä
+            date(year, 12, 6),  # itsenäisyyspäivä
+            date(year, 12, 24),  # jouluaatto
+            date(year, 12, 25),  # joulupäivä
+            date(year, 12, 26),  # tapaninpäivä
+        }
+    )
+
+
 def finnish_holidays(year_range: Iterable[int] | None = None) -> HolidayCheck:
-    """Return a check for Finnish public holidays plus Christmas Eve and Midsummer Eve."""
-    calendar = pyholidays.country_holidays("FI", years=list(year_range or []), expand=True)
+    """Return a check for Finnish public holidays plus Christmas Eve and Midsummer Eve.
+    (`year_range` is accepted for compatibility; every year is computed on demand.)"""
 
     def is_holiday(day: date) -> bool:
         """True for a Finnish holiday or de facto day off."""
-        if day.month == 12 and day.day == 24:  # jouluaatto
-            return True
-        if day.month == 6 and 19 <= day.day <= 25 and day.weekday() == 4:  # juhannusaatto
-            return True
-        return day in calendar
+        return day in finnish_days_off(day.year)
 
     return is_holiday
 

@@ -10,6 +10,7 @@ import pytest
 from schedules.timing import (
     add_office_hours,
     apply_quiet_hours,
+    finnish_days_off,
     finnish_holidays,
     next_office_time,
     office_hours_between,
@@ -244,6 +245,16 @@ def test_finnish_holidays() -> None:
     assert not is_holiday(date(2026, 3, 18))
     assert is_holiday(date(2030, 12, 6))  # outside the range: looked up on demand
     assert finnish_holidays()(date(2028, 6, 23))  # juhannusaatto 2028
+
+
+def test_finnish_holidays_agree_with_an_independent_calendar() -> None:
+    """The python-holidays package (a dev dependency only: it costs 17 MB resident), for
+    1991–2100 (until 1990 Ascension Day was kept on a Saturday)."""
+    import holidays as reference
+
+    for year in range(1991, 2101):
+        official = set(reference.country_holidays("FI", years=[year]).keys())
+        assert finnish_days_off(year) == official, year
 
 
 # -- office hours ------------------------------------------------------------------------------
