@@ -1041,26 +1041,17 @@ class TicketDesk:
         log.error(
             "ticket %s card could not be posted to %s: %s", ticket.id, delivery.recipient, error
         )
-        coordination = self.services.settings.slack_coordination_channel
-        if coordination and coordination != delivery.recipient:
-            await enqueue(
+        if self.services.settings.slack_coordination_channel != delivery.recipient:
+            county = self.regions.county(ticket.county_code).short_name("fi")
+            await self._alert_coordination(
                 session,
-                dedupe_key=f"card-failed:{ticket.id}:{delivery.id}",
-                channel="slack",
-                kind=ESCALATION,
-                recipient=coordination,
-                payload={
-                    "op": "post",
-                    "text": (
-                        f"🚨 Kysymyksen #{ticket.id} korttia ei saatu kanavalle "
-                        f"<#{delivery.recipient}> ({error}). Onko botti kutsuttu kanavalle? "
-                        "Kysymys "
-                        f"({self.regions.county(ticket.county_code).short_name('fi')}):\n> "
-                        + mrkdwn_escape(ticket.text[:2000]).replace("\n", "\n> ")
-                    ),
-                },
-                now=now,
-                ticket_id=ticket.id,
+                ticket,
+                f"card-failed:{ticket.id}:{delivery.id}",
+                f"🚨 Kysymyksen #{ticket.id} korttia ei saatu kanavalle "
+                f"<#{delivery.recipient}> ({error}). Onko botti kutsuttu kanavalle? "
+                f"Kysymys ({county}):\n> "
+                + mrkdwn_escape(ticket.text[:2000]).replace("\n", "\n> "),
+                now,
             )
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = now
@@ -1134,26 +1125,44 @@ class TicketDesk:
             now,
             ESCALATION,
         )
-        coordination = self.services.settings.slack_coordination_channel
-        if level == 2 and coordination:
-            await enqueue(
+        if level == 2:
+            county = self.regions.county(ticket.county_code).short_name("fi")
+            await self._alert_coordination(
                 session,
-                dedupe_key=f"escalation-coordination:{ticket.id}:{ticket.area_id}:{since}",
-                channel="slack",
-                kind=ESCALATION,
-                recipient=coordination,
-                payload={
-                    "op": "post",
-                    "text": (
-                        f"🚨 Kysymys #{ticket.id} ({area.name('fi')}, "
-                        f"{self.regions.county(ticket.county_code).short_name('fi')}) on odottanut "
-                        f"vastausta {hours} työtuntia."
-                    ),
-                    "link_to": {"channel": ticket.slack_channel, "ts": ticket.slack_ts},
-                },
-                now=now,
-                ticket_id=ticket.id,
+                ticket,
+                f"escalation-coordination:{ticket.id}:{ticket.area_id}:{since}",
+                f"🚨 Kysymys #{ticket.id} ({area.name('fi')}, {county}) on odottanut "
+                f"vastausta {hours} työtuntia.",
+                now,
+                link_to={"channel": ticket.slack_channel, "ts": ticket.slack_ts},
             )
+
+    async def _alert_coordination(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        key: str,
+        text: str,
+        now: datetime,
+        link_to: dict[str, str | None] | None = None,
+    ) -> None:
+        """A post in SLACK_COORDINATION_CHANNEL about `ticket` (nothing if none is set)."""
+        coordination = self.services.settings.slack_coordination_channel
+        if not coordination:
+            return
+        payload: dict[str, Any] = {"op": "post", "text": text}
+        if link_to is not None:
+            payload["link_to"] = link_to
+        await enqueue(
+            session,
+            dedupe_key=key,
+            channel="slack",
+            kind=ESCALATION,
+            recipient=coordination,
+            payload=payload,
+            now=now,
+            ticket_id=ticket.id,
+        )
 
 
 def build_staff_ticket_feature(desk: TicketDesk) -> Feature:

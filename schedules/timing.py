@@ -22,7 +22,7 @@ Rules, and why:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -214,9 +214,9 @@ def finnish_days_off(year: int) -> frozenset[date]:
     )
 
 
-def finnish_holidays(year_range: Iterable[int] | None = None) -> HolidayCheck:
-    """Return a check for Finnish public holidays plus Christmas Eve and Midsummer Eve.
-    (`year_range` is accepted for compatibility; every year is computed on demand.)"""
+def finnish_holidays() -> HolidayCheck:
+    """Return a check for Finnish public holidays plus Christmas Eve and Midsummer Eve
+    (each year computed when first asked about)."""
 
     def is_holiday(day: date) -> bool:
         """True for a Finnish holiday or de facto day off."""

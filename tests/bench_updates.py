@@ -86,10 +86,11 @@ SOTE_PER_UPDATE = (
     "PTB Update → neutral Incoming; Router.dispatch: metrics counter, per-user asyncio.Lock, "
     "one SQLAlchemy session on SQLite (aiosqlite thread): user fetch-or-create (seen_at "
     "written at most every 5 min), conversation-state check; text → FAQ matcher (normalise, "
-    "lemmatise, fuzzy match), INSERT … RETURNING of the question into faq_questions "
-    "(greetings are not stored), region hint for answers; COMMIT; then each reply sent "
-    "through AIORateLimiter + with_retries (an FAQ answer carries its 👍/👎 buttons: one "
-    "sendMessage)."
+    "lemmatise, fuzzy match), the question stored in faq_questions through the question "
+    "log (one INSERT … RETURNING and COMMIT for the questions of concurrent updates; "
+    "greetings are not stored), region hint for answers; COMMIT; then, still in the user's "
+    "turn, each reply sent through AIORateLimiter + with_retries (an FAQ answer carries its "
+    "👍/👎 buttons: one sendMessage)."
 )
 
 

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ from handlers.ical import parse_calendar
 from storage.models import Delivery, Event, Subscription, User
 from tests.chat import Chat
 from tests.fakes.clock import FakeClock, RunningClock
-from tests.fakes.slack import FakeSlack, action_body, sign, slash_command_body
+from tests.fakes.slack import FakeSlack, action_body, post_to_bot, slash_command_body
 from tests.fakes.telegram import FakeTelegram
 
 HELSINKI_INFO = """BEGIN:VCALENDAR
@@ -361,16 +360,9 @@ async def test_subscriber_gets_the_reminder_within_two_seconds_of_due(
     assert "Tapahtuma tulossa" in channel[0].params["text"]
 
 
-async def _slack_post(bot: BotRuntime, body: str, content_type: str) -> aiohttp.ClientResponse:
+async def _slack_post(bot: BotRuntime, body: str) -> tuple[int, Any]:
     assert bot.http is not None
-    async with aiohttp.ClientSession() as http:
-        response = await http.post(
-            f"http://127.0.0.1:{bot.http.port}/slack/events",
-            data=body,
-            headers={"Content-Type": content_type, **sign(body)},
-        )
-        await response.read()
-        return response
+    return await post_to_bot(bot.http.port, body)
 
 
 def _view_submission(callback_id: str, values: dict[str, Any], metadata: dict[str, Any]) -> str:
@@ -406,20 +398,13 @@ async def test_staff_create_an_event_in_a_slack_modal(
 ) -> None:
     runtime, _ = live_bot
     body = slash_command_body("tapahtuma")
-    response = await _slack_post(runtime, body, "application/x-www-form-urlencoded")
-    assert response.status == 200
+    status, _ = await _slack_post(runtime, body)
+    assert status == 200
     opened = await slack.wait_for(lambda: slack.ok_calls("views.open"), what="modal")
     assert opened[0].params["view"]["callback_id"] == "sote_event"
 
     bad = _view_submission("sote_event", {"title": "Info", "start": "huomenna"}, {"channel": "C1"})
-    assert runtime.http is not None
-    async with aiohttp.ClientSession() as http:
-        answer = await http.post(
-            f"http://127.0.0.1:{runtime.http.port}/slack/events",
-            data=bad,
-            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(bad)},
-        )
-        errors = await answer.json()
+    _, errors = await _slack_post(runtime, bad)
     assert errors["response_action"] == "errors" and "start" in errors["errors"]
 
     good = _view_submission(
@@ -436,8 +421,8 @@ async def test_staff_create_an_event_in_a_slack_modal(
         },
         {"channel": "C1"},
     )
-    response = await _slack_post(runtime, good, "application/x-www-form-urlencoded")
-    assert response.status == 200
+    status, _ = await _slack_post(runtime, good)
+    assert status == 200
     # Bolt answers once the listener acks; what follows happens after the HTTP 200. The
     # confirmation to staff comes last: the event is stored by then.
     confirmed = await slack.wait_for(
@@ -470,19 +455,12 @@ async def test_announcement_modal_shows_the_recipient_count_then_sends(
     first = _view_submission(
         "sote_announce", {"text": "Muistakaa kysely!", "counties": ["06"]}, {"channel": "C1"}
     )
-    assert runtime.http is not None
-    async with aiohttp.ClientSession() as http:
-        answer = await http.post(
-            f"http://127.0.0.1:{runtime.http.port}/slack/events",
-            data=first,
-            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(first)},
-        )
-        step = await answer.json()
+    _, step = await _slack_post(runtime, first)
     assert step["response_action"] == "update"
     assert step["view"]["submit"]["text"] == "Lähetä (3)"
     metadata = json.loads(step["view"]["private_metadata"])
     confirm = _view_submission("sote_announce_confirm", {}, metadata)
-    await _slack_post(runtime, confirm, "application/x-www-form-urlencoded")
+    await _slack_post(runtime, confirm)
     for chat in ("360", "361", "362"):
         texts = await telegram.wait_for_texts(chat, 1)
         assert "Muistakaa kysely!" in texts[0]

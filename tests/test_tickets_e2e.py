@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -24,7 +23,7 @@ from tests.fakes.slack import (
     SlackFailure,
     action_body,
     event_body,
-    sign,
+    post_to_bot,
     slash_command_body,
 )
 from tests.fakes.telegram import Failure, FakeTelegram
@@ -58,13 +57,8 @@ async def bot(
 
 async def _post(bot: BotRuntime, body: str, content_type: str) -> int:
     assert bot.http is not None
-    async with aiohttp.ClientSession() as http:
-        response = await http.post(
-            f"http://127.0.0.1:{bot.http.port}/slack/events",
-            data=body,
-            headers={"Content-Type": content_type, **sign(body)},
-        )
-        return response.status
+    status, _ = await post_to_bot(bot.http.port, body, content_type)
+    return status
 
 
 def thread_reply_body(
@@ -638,15 +632,9 @@ async def test_home_tab_and_stats_show_staff_what_is_waiting(
     assert "ma 23.11." in shown and "█" in shown  # the week's chart, today included
     assert "Asiantuntijalle 1" in shown
 
-    body = slash_command_body("tilastot", channel_id=WEST)
-    async with aiohttp.ClientSession() as http:
-        assert bot.http is not None
-        response = await http.post(
-            f"http://127.0.0.1:{bot.http.port}/slack/events",
-            data=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
-        )
-        stats = (await response.json())["text"]
+    assert bot.http is not None
+    _, answer = await post_to_bot(bot.http.port, slash_command_body("tilastot", channel_id=WEST))
+    stats = answer["text"]
     assert "Viikko lukuina" in stats
     assert "Kysymyksiä 1, joista UKK vastasi 0 %" in stats
     assert "ma 23.11." in stats and "1 (0 vastattu, 1 asiantuntijalle)" in stats

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import aiohttp
 from aiohttp import web
 
 BOT_USER_ID = "UBOT0001"
@@ -302,3 +303,23 @@ def action_body(payload: dict[str, Any]) -> str:
 def parse_form(body: str) -> dict[str, str]:
     """Decode a form body (for assertions)."""
     return dict(parse_qsl(body))
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def post_to_bot(port: int, body: str, content_type: str = FORM) -> tuple[int, Any]:
+    """POST a correctly signed request to the bot's /slack/events, as Slack does; returns
+    the status and the JSON answer (None when the answer is not JSON)."""
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body,
+            headers={"Content-Type": content_type, **sign(body)},
+        )
+        text = await response.text()
+    try:
+        answer = json.loads(text) if text else None
+    except ValueError:
+        answer = None
+    return response.status, answer
